@@ -1,0 +1,117 @@
+"""The application factory: bot, dispatcher, storage and routers, wired from settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+
+from bot.db.engine import Database
+from bot.fsm_storage import SqlStorage
+from bot.render.catalog import make_i18n
+from bot.middlewares import Deduplicate, FloodControl, InFlight, LoadContext, MembershipGate
+from bot.services import Services
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def make_bot(token: str, api_url: str) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def make_storage(
+    settings: Settings, db: Database, services: Services
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        storage = RedisStorage.from_url(settings.redis_url)
+        return storage, RedisEventIsolation(redis=storage.redis)
+    return SqlStorage(db, services.clock), SimpleEventIsolation()
+
+
+def make_dispatcher(
+    settings: Settings,
+    services: Services,
+    storage: BaseStorage,
+    isolation: BaseEventIsolation,
+    inflight: InFlight,
+) -> Dispatcher:
+    from handlers import common, invite, language, start, team
+
+    i18n = make_i18n()
+    dp = Dispatcher(storage=storage, events_isolation=isolation)
+    dp.update.outer_middleware(inflight)
+    dp.update.outer_middleware(Deduplicate(services))
+    dp.update.outer_middleware(
+        FloodControl(settings.flood_rate, settings.flood_window_seconds)
+    )
+    dp.update.outer_middleware(LoadContext(services, i18n))
+    dp.update.outer_middleware(MembershipGate())
+    dp.include_routers(start.router, language.router, invite.router, team.router, common.router)
+    return dp
+
+
+@dataclass
+class BotApp:
+    """One running bot: polling, in-flight tracking and a clean stop."""
+
+    settings: Settings
+    services: Services
+    api_url: str
+    token: str
+    handle_as_tasks: bool = True
+    inflight: InFlight = field(default_factory=InFlight)
+
+    def __post_init__(self) -> None:
+        self.bot = make_bot(self.token, self.api_url)
+        self.storage, self.isolation = make_storage(self.settings, self.services.db, self.services)
+        self.dp = make_dispatcher(
+            self.settings, self.services, self.storage, self.isolation, self.inflight
+        )
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Poll until stop(); then finish the updates already being handled."""
+        from handlers.menu import set_default_menus
+
+        await self.services.updates.prune()
+        await set_default_menus(self.bot, make_i18n())
+        polling = asyncio.create_task(
+            self.dp.start_polling(
+                self.bot,
+                handle_signals=False,
+                close_bot_session=False,
+                handle_as_tasks=self.handle_as_tasks,
+                polling_timeout=self.settings.polling_timeout,
+                allowed_updates=["message", "callback_query"],
+            )
+        )
+        stop = asyncio.create_task(self._stopping.wait())
+        try:
+            await asyncio.wait({polling, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if not polling.done():
+                await self.dp.stop_polling()
+            await polling
+            # Updates taken before the stop are finished, not dropped.
+            handling = set(getattr(self.dp, "_handle_update_tasks", ()))
+            await asyncio.gather(*handling, return_exceptions=True)
+            await self.inflight.wait_idle()
+        finally:
+            stop.cancel()
+            await self.bot.session.close()
+            await self.storage.close()
+            await self.isolation.close()
+
+    def stop(self) -> None:
+        self._stopping.set()

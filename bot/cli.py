@@ -1,0 +1,287 @@
+"""The `casebot` command: run the bot, migrate the database, create organisations, policies."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from bot.settings import Settings, SettingsError, load_settings, require_token
+
+SANDBOX_BOT_USERNAME = "casebot_sandbox_bot"
+log = logging.getLogger("casebot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except SettingsError as error:
+        print(f"casebot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="casebot", description=__doc__)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the bot (long polling)")
+    run.set_defaults(func=_sync(cmd_run))
+
+    db = commands.add_parser("db", help="database migrations").add_subparsers(metavar="ACTION")
+    up = db.add_parser("upgrade", help="migrate to the newest schema (or REVISION)")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=_sync(cmd_db_upgrade))
+    down = db.add_parser("downgrade", help="migrate down to REVISION ('base' empties it)")
+    down.add_argument("revision")
+    down.set_defaults(func=_sync(cmd_db_downgrade))
+    current = db.add_parser("current", help="print the database's revision")
+    current.set_defaults(func=_sync(cmd_db_current))
+
+    org = commands.add_parser("org", help="organisations").add_subparsers(metavar="ACTION")
+    create = org.add_parser("create", help="create an organisation and print the owner invite")
+    create.add_argument("--name", required=True)
+    create.add_argument("--currency", required=True, help="ISO 4217 code, e.g. UAH, USD, EUR")
+    create.add_argument("--timezone", required=True, help="IANA name, e.g. Europe/Kyiv")
+    create.add_argument("--team", action="append", default=[], help="a team (repeatable)")
+    create.set_defaults(func=_sync(cmd_org_create))
+    listing = org.add_parser("list", help="list organisations")
+    listing.set_defaults(func=_sync(cmd_org_list))
+
+    team = commands.add_parser("team", help="teams").add_subparsers(metavar="ACTION")
+    add = team.add_parser("create", help="add a team to an organisation")
+    add.add_argument("--org", type=int, required=True, help="organisation id")
+    add.add_argument("--name", required=True)
+    add.set_defaults(func=_sync(cmd_team_create))
+
+    sandbox = commands.add_parser("sandbox", help="run the local Telegram Bot API sandbox alone")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8081)
+    sandbox.set_defaults(func=_sync(cmd_sandbox))
+
+    try:
+        from policies.cli import add_policy_commands
+    except ImportError:  # the policy package is optional for the bot's core
+        pass
+    else:
+        policy = commands.add_parser("policy", help="empowerment policy files")
+        add_policy_commands(policy.add_subparsers(metavar="ACTION"))
+    return parser
+
+
+def _sync(
+    command: Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]],
+) -> Callable[[argparse.Namespace], int]:
+    def runner(args: argparse.Namespace) -> int:
+        settings = load_settings()
+        from bot.logs import setup_logging
+
+        token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+        setup_logging(settings.log_level, [token])
+        return asyncio.run(command(args, settings))
+
+    return runner
+
+
+async def _database(settings: Settings, *, migrate_sqlite: bool = True) -> Any:
+    """The database, reachable and at the newest schema (SQLite upgrades itself)."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from bot.db import migrate
+    from bot.db.engine import Database
+
+    db = Database(settings.database_url)
+    try:
+        if settings.is_sqlite and migrate_sqlite:
+            await migrate.upgrade(db.engine)
+        current = await migrate.current_revision(db.engine)
+    except (OperationalError, DBAPIError, OSError) as error:
+        await db.dispose()
+        reason = str(getattr(error, "orig", error)).splitlines()[0][:160]
+        raise SettingsError(f"CASEBOT_DATABASE_URL: cannot open the database ({reason})") from None
+    if current != migrate.head_revision():
+        await db.dispose()
+        raise SettingsError(
+            f"CASEBOT_DATABASE_URL: the database is at revision {current or 'none'}; "
+            "run `casebot db upgrade` first"
+        )
+    return db
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import BotApp
+    from bot.services import Services
+
+    require_token(settings)
+    db = await _database(settings)
+    sandbox = None
+    if settings.uses_sandbox:
+        from bot.sandbox import Sandbox
+
+        sandbox = Sandbox(bot_username=SANDBOX_BOT_USERNAME)
+        await sandbox.start(port=settings.sandbox_port)
+        api_url, token = sandbox.url, sandbox.token
+        print(
+            f"No CASEBOT_BOT_TOKEN: running against the local Telegram sandbox at {sandbox.url}\n"
+            "Create an organisation with: casebot org create --name 'Demo Hotel' "
+            "--currency USD --timezone Europe/Kyiv",
+            flush=True,
+        )
+    else:
+        assert settings.bot_token is not None
+        api_url, token = settings.telegram_api_url, settings.bot_token.get_secret_value()
+    app = BotApp(settings=settings, services=Services(db), api_url=api_url, token=token)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, app.stop)
+    log.info("casebot is polling %s", "the sandbox" if sandbox else api_url)
+    try:
+        await app.run()
+    finally:
+        if sandbox is not None:
+            await sandbox.stop()
+        await db.dispose()
+    log.info("casebot stopped")
+    return 0
+
+
+async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db import migrate
+    from bot.db.engine import Database
+
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db.engine, args.revision)
+        print(f"database at {await migrate.current_revision(db.engine)}")
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def cmd_db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db import migrate
+    from bot.db.engine import Database
+
+    db = Database(settings.database_url)
+    try:
+        await migrate.downgrade(db.engine, args.revision)
+        print(f"database at {await migrate.current_revision(db.engine) or 'base'}")
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db import migrate
+    from bot.db.engine import Database
+
+    db = Database(settings.database_url)
+    try:
+        print(await migrate.current_revision(db.engine) or "base")
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def bot_username(settings: Settings) -> str:
+    if settings.bot_username:
+        return settings.bot_username.lstrip("@")
+    if settings.bot_token is None:
+        return SANDBOX_BOT_USERNAME
+    from bot.app import make_bot
+
+    bot = make_bot(settings.bot_token.get_secret_value(), settings.telegram_api_url)
+    try:
+        me = await bot.me()
+    finally:
+        await bot.session.close()
+    return me.username or ""
+
+
+async def cmd_org_create(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services import Services
+    from bot.services.errors import ServiceError
+
+    db = await _database(settings)
+    try:
+        created = await Services(db).organisations.create(
+            args.name, args.currency, args.timezone, args.team
+        )
+    except ServiceError as error:
+        print(f"casebot: {_cli_refusal(error)}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    link = f"https://t.me/{await bot_username(settings)}?start={created.owner_invite_code}"
+    print(f"Organisation #{created.id} '{created.name}' created.")
+    print("Owner invite (one person, valid 7 days; it is shown only now):")
+    print(link)
+    return 0
+
+
+def _cli_refusal(error: Any) -> str:
+    messages = {
+        "unknown_currency": "unknown currency {currency}: use an ISO 4217 code such as UAH",
+        "unknown_timezone": "unknown time zone {timezone}: use an IANA name such as Europe/Kyiv",
+        "empty_name": "the name is empty",
+        "name_too_long": "the name is longer than {limit} characters",
+        "team_exists": "the team {team} already exists",
+    }
+    return messages.get(error.code, error.code).format(**error.params)
+
+
+async def cmd_org_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services import Services
+
+    db = await _database(settings)
+    try:
+        for org_id, name, currency, timezone in await Services(db).organisations.list():
+            print(f"{org_id}\t{name}\t{currency}\t{timezone}")
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def cmd_team_create(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services import Services
+    from bot.services.errors import ServiceError
+
+    db = await _database(settings)
+    try:
+        team_id = await Services(db).organisations.add_team(args.org, args.name)
+    except ServiceError as error:
+        print(f"casebot: {_cli_refusal(error)}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    print(f"Team #{team_id} created.")
+    return 0
+
+
+async def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.sandbox import Sandbox
+
+    sandbox = Sandbox(bot_username=SANDBOX_BOT_USERNAME)
+    await sandbox.start(host=args.host, port=args.port)
+    print(f"Sandbox Bot API at {sandbox.url} (sandbox token: {sandbox.token})", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,84 @@
+"""Translations from the gettext catalogs in locales/ and Babel formatting in the reader's locale."""
+
+from __future__ import annotations
+
+import gettext
+import io
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_datetime, format_timedelta
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+
+LOCALES: tuple[str, ...] = ("uk", "ru", "en")
+DEFAULT_LOCALE = "en"
+LANGUAGE_NAMES = {"uk": "Українська", "ru": "Русский", "en": "English"}
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+# Babel needs a territory for currency symbols and grouping that people expect.
+_BABEL_LOCALE = {"uk": "uk_UA", "ru": "ru_RU", "en": "en_US"}
+
+
+def babel_locale(locale: str) -> Locale:
+    return Locale.parse(_BABEL_LOCALE.get(locale, _BABEL_LOCALE[DEFAULT_LOCALE]))
+
+
+def pick_locale(*candidates: str | None) -> str:
+    """First supported language among the candidates (e.g. member choice, Telegram's code)."""
+    for code in candidates:
+        if not code:
+            continue
+        short = code.split("-")[0].split("_")[0].lower()
+        if short in LOCALES:
+            return short
+    return DEFAULT_LOCALE
+
+
+def load_catalog(locale: str, directory: Path = LOCALES_DIR) -> Catalog:
+    """All .po files of one language merged into one catalog (one file per package domain)."""
+    merged = Catalog(locale=locale)
+    for po_path in sorted((directory / locale / "LC_MESSAGES").glob("*.po")):
+        with po_path.open("rb") as fp:
+            catalog = read_po(fp, locale=locale)
+        for message in catalog:
+            if message.id:
+                merged[message.id] = message
+    return merged
+
+
+def compile_catalog(catalog: Catalog) -> gettext.GNUTranslations:
+    """Compile in memory, so a fresh clone needs no manual `pybabel compile` step."""
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+@cache
+def translations(locale: str) -> gettext.GNUTranslations:
+    return compile_catalog(load_catalog(pick_locale(locale)))
+
+
+def format_money(amount: Decimal, currency: str, locale: str) -> str:
+    return format_currency(amount, currency, locale=babel_locale(locale))
+
+
+def format_number(value: Decimal | int, locale: str) -> str:
+    return format_decimal(value, locale=babel_locale(locale))
+
+
+def format_moment(moment: datetime, timezone: str, locale: str, fmt: str = "medium") -> str:
+    """An aware UTC moment shown in the organisation's timezone."""
+    from zoneinfo import ZoneInfo
+
+    return format_datetime(moment, fmt, tzinfo=ZoneInfo(timezone), locale=babel_locale(locale))
+
+
+def format_duration(delta: timedelta, locale: str) -> str:
+    return format_timedelta(delta, threshold=1.1, locale=babel_locale(locale))

@@ -1,0 +1,159 @@
+"""Outer middlewares run for every update, in this order: track, deduplicate, throttle, load
+who is writing (and their language), then let through only what their membership allows."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.fsm.context import FSMContext
+from aiogram.types import TelegramObject, Update, User
+from aiogram.utils.i18n import I18n
+
+from bot.render import onboarding as texts
+from bot.services import Services
+from bot.services.context import TelegramUser
+
+log = logging.getLogger(__name__)
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class InFlight(BaseMiddleware):
+    """Counts updates being handled, so shutdown (and tests) can wait until none is."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        self.count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self.count -= 1
+            if self.count == 0:
+                self._idle.set()
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
+
+class Deduplicate(BaseMiddleware):
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        bot: Bot = data["bot"]
+        if not await self.services.updates.claim(bot.id, event.update_id):
+            log.info("update %s was delivered again; skipped", event.update_id)
+            return None
+        return await handler(event, data)
+
+
+class FloodControl(BaseMiddleware):
+    """At most `rate` updates per user in `window` seconds; the excess is dropped with one
+    warning per window. Per process: several instances each allow the rate."""
+
+    def __init__(self, rate: int, window: float) -> None:
+        self.rate = rate
+        self.window = window
+        self._seen: dict[int, deque[float]] = {}
+        self._warned: dict[int, float] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        now = asyncio.get_running_loop().time()
+        seen = self._seen.setdefault(user.id, deque())
+        while seen and seen[0] <= now - self.window:
+            seen.popleft()
+        if len(seen) < self.rate:
+            seen.append(now)
+            return await handler(event, data)
+        if self._warned.get(user.id, -self.window) <= now - self.window:
+            self._warned[user.id] = now
+            data["flood_warning"] = True
+            return await handler(event, data)
+        log.info("flood control dropped an update from user %s", user.id)
+        return None
+
+
+class LoadContext(BaseMiddleware):
+    """Puts `ctx` (account, membership, language) and `services` into handler data and sets
+    the locale for gettext."""
+
+    def __init__(self, services: Services, i18n: I18n) -> None:
+        self.services = services
+        self.i18n = i18n
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        data["services"] = self.services
+        data["i18n"] = self.i18n
+        if user is None or user.is_bot:
+            return None
+        ctx = await self.services.context.load(
+            TelegramUser(id=user.id, first_name=user.first_name, language_code=user.language_code)
+        )
+        data["ctx"] = ctx
+        with self.i18n.context(), self.i18n.use_locale(ctx.locale):
+            if data.pop("flood_warning", False):
+                await _tell(event, data, texts.too_fast())
+                return None
+            return await handler(event, data)
+
+
+class MembershipGate(BaseMiddleware):
+    """Nobody without an active membership gets anything but the invite hint, except the
+    steps of joining itself (an invite link and the dialogue that follows it)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        chat = event.message.chat if event.message else None
+        if chat is None and event.callback_query and event.callback_query.message:
+            chat = event.callback_query.message.chat
+        if chat is None or chat.type != "private":
+            return None  # casebot lives in private chats only
+        ctx = data["ctx"]
+        if ctx.member is not None or await _joining(event, data):
+            return await handler(event, data)
+        if ctx.inactive_org_name:
+            await _tell(event, data, texts.deactivated(ctx.inactive_org_name))
+        else:
+            await _tell(event, data, texts.stranger_hint())
+        return None
+
+
+async def _joining(event: Update, data: dict[str, Any]) -> bool:
+    from handlers.start import Onboarding
+
+    if event.message and (event.message.text or "").startswith("/start "):
+        return True
+    state: FSMContext | None = data.get("state")
+    return state is not None and (await state.get_state()) in Onboarding.__all_states_names__
+
+
+async def _tell(event: TelegramObject, data: dict[str, Any], text: str) -> None:
+    bot: Bot = data["bot"]
+    update = event if isinstance(event, Update) else None
+    if update and update.callback_query:
+        await bot.answer_callback_query(update.callback_query.id, text=_plain(text))
+        return
+    user: User | None = data.get("event_from_user")
+    if user is not None:
+        await bot.send_message(user.id, text)
+
+
+def _plain(html_text: str) -> str:
+    import re
+    from html import unescape
+
+    return unescape(re.sub(r"<[^>]+>", "", html_text))[:200]

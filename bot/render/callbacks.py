@@ -1,0 +1,32 @@
+"""Callback data factories: short unique prefixes, well under Telegram's 64 bytes."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class LanguagePick(CallbackData, prefix="lg"):
+    code: str
+
+
+class JoinStep(CallbackData, prefix="jn"):
+    action: str  # ok | back | cancel
+
+
+class InviteStep(CallbackData, prefix="iv"):
+    action: str  # role | team | uses | ttl | back | cancel
+    value: str = ""
+
+
+class TeamAction(CallbackData, prefix="tm"):
+    action: str  # page | open | role | setrole | team | setteam | off | offok | close
+    member_id: int = 0
+    value: str = ""
+
+
+class OrgPick(CallbackData, prefix="og"):
+    org_id: int
+
+
+class Cancel(CallbackData, prefix="x"):
+    pass

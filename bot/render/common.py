@@ -1,0 +1,108 @@
+"""Words and buttons every screen shares: roles, languages, Back/Cancel, the command menu."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from aiogram.types import BotCommand, InlineKeyboardButton
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n.lazy_proxy import LazyProxy
+
+from bot.db.models import Role
+from bot.i18n import LANGUAGE_NAMES
+
+
+def role_name(role: str) -> str:
+    names = {
+        Role.FRONTLINE: _("frontline staff"),
+        Role.SUPERVISOR: _("supervisor"),
+        Role.MANAGER: _("manager"),
+        Role.ADMIN: _("admin"),
+    }
+    return names[Role(role)]
+
+
+def role_button(role: str) -> str:
+    labels = {
+        Role.FRONTLINE: _("Frontline"),
+        Role.SUPERVISOR: _("Supervisor"),
+        Role.MANAGER: _("Manager"),
+        Role.ADMIN: _("Admin"),
+    }
+    return labels[Role(role)]
+
+
+def role_duties(role: str) -> str:
+    duties = {
+        Role.FRONTLINE: _(
+            "You log customers' problems, see how much you may spend to fix them on the spot, "
+            "and record how each case ended."
+        ),
+        Role.SUPERVISOR: _(
+            "You decide on requests that go beyond your team's authority and keep an eye on "
+            "your teams' open cases."
+        ),
+        Role.MANAGER: _(
+            "You get a weekly digest: first-contact resolution, resolution times, customer "
+            "ratings and what it all cost."
+        ),
+        Role.ADMIN: _(
+            "You invite staff, set their roles and teams, and look after the organisation's "
+            "empowerment policy."
+        ),
+    }
+    return duties[Role(role)]
+
+
+def team_label(team_name: str | None) -> str:
+    return escape(team_name) if team_name else _("no team")
+
+
+def language_buttons(selected: str | None) -> list[list[InlineKeyboardButton]]:
+    from bot.render.callbacks import LanguagePick
+
+    row = [
+        InlineKeyboardButton(
+            text=("✓ " if code == selected else "") + name,
+            callback_data=LanguagePick(code=code).pack(),
+        )
+        for code, name in LANGUAGE_NAMES.items()
+    ]
+    return [row]
+
+
+def cancel_button() -> InlineKeyboardButton:
+    from bot.render.callbacks import Cancel
+
+    return InlineKeyboardButton(text=_("Cancel"), callback_data=Cancel().pack())
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    description: LazyProxy
+    role: Role  # the lowest role that has it
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", __("Home screen"), Role.FRONTLINE),
+    Command("invite", __("Invite staff"), Role.ADMIN),
+    Command("team", __("Members, roles, teams"), Role.ADMIN),
+    Command("language", __("Change language"), Role.FRONTLINE),
+    Command("help", __("What I can do"), Role.FRONTLINE),
+    Command("cancel", __("Stop what you are doing"), Role.FRONTLINE),
+)
+
+
+def commands_for(role: str, several_orgs: bool = False) -> list[BotCommand]:
+    allowed = [c for c in COMMANDS if Role(role).at_least(c.role)]
+    menu = [BotCommand(command=c.name, description=str(c.description)) for c in allowed]
+    if several_orgs:
+        menu.insert(1, BotCommand(command="org", description=_("Switch organisation")))
+    return menu
+
+
+def stranger_commands() -> list[BotCommand]:
+    return [BotCommand(command="start", description=_("Join with an invite link"))]

@@ -1,0 +1,29 @@
+"""A refusal from a service, said in the reader's language with what to do next."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.render.onboarding import invite_problem
+from bot.services.errors import ServiceError
+
+
+def refusal(error: ServiceError) -> str:
+    if error.code.startswith("invite_"):
+        return invite_problem(error.code)
+    messages = {
+        "not_allowed": _("This is not available for your role."),
+        "no_such_member": _("This person is not in your organisation any more. Open /team again."),
+        "no_such_team": _("This team no longer exists. Open the screen again."),
+        "last_admin": _(
+            "The organisation needs at least one admin. Make someone else an admin first."
+        ),
+        "cannot_deactivate_self": _(
+            "You cannot deactivate yourself. Ask another admin to do it."
+        ),
+        "already_member": _("You are already a member of this organisation."),
+        "bad_language": _("Pick one of the languages on the buttons."),
+        "bad_uses": _("Pick the number of people on the buttons."),
+        "bad_ttl": _("Pick how long the link works on the buttons."),
+    }
+    return messages.get(error.code, _("Something went wrong. Please try again."))

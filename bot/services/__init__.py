@@ -1,0 +1,24 @@
+"""Use cases, one transaction each; they know nothing of aiogram."""
+
+from __future__ import annotations
+
+from bot.clock import Clock
+from bot.db.engine import Database
+from bot.services.context import ContextService
+from bot.services.invites import InviteService
+from bot.services.members import MemberService
+from bot.services.organisations import OrganisationService
+from bot.services.updates import UpdateLog
+
+
+class Services:
+    """Every service wired to one database and one clock; handed to handlers by middleware."""
+
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+        self.db = db
+        self.clock = clock or Clock()
+        self.context = ContextService(db, self.clock)
+        self.updates = UpdateLog(db, self.clock)
+        self.invites = InviteService(db, self.clock)
+        self.organisations = OrganisationService(db, self.clock, self.invites)
+        self.members = MemberService(db, self.clock)

@@ -1,0 +1,93 @@
+"""/help, /cancel, /org and what is left over: outdated buttons and unexpected messages."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.render import errors, onboarding
+from bot.render.callbacks import Cancel, OrgPick
+from bot.render.common import cancel_button as cancel_key
+from bot.services import Services
+from bot.services.context import Context
+from bot.services.errors import ServiceError
+from handlers.menu import set_member_menu
+from handlers.screens import show
+
+router = Router(name="common")
+
+
+@router.message(Command("help"))
+async def help_screen(message: Message, ctx: Context) -> None:
+    assert ctx.member is not None
+    await message.answer(onboarding.home(ctx.member, ctx.org_count > 1))
+
+
+@router.message(Command("cancel"))
+async def cancel_command(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(onboarding.cancelled())
+
+
+@router.callback_query(Cancel.filter())
+async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await show(query, onboarding.cancelled())
+
+
+@router.message(Command("org"))
+async def choose_org(message: Message, ctx: Context, services: Services) -> None:
+    orgs = await services.members.organisations(ctx.user.id)
+    rows = [
+        [InlineKeyboardButton(text=("✓ " if ctx.member and org_id == ctx.member.org_id else "")
+                              + name[:30], callback_data=OrgPick(org_id=org_id).pack())]
+        for org_id, name in orgs
+    ]
+    rows.append([cancel_key()])
+    await message.answer(
+        _("<b>Organisation</b>\nChoose where you are working now:"),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=rows),
+    )
+
+
+@router.callback_query(OrgPick.filter())
+async def switch_org(
+    query: CallbackQuery, callback_data: OrgPick, ctx: Context, services: Services, bot: Bot,
+    i18n: I18n,
+) -> None:
+    try:
+        await services.members.switch_organisation(ctx.user.id, callback_data.org_id)
+    except ServiceError as error:
+        await query.answer(errors.refusal(error), show_alert=True)
+        return
+    now = await services.context.load(ctx.user)
+    assert now.member is not None
+    with i18n.use_locale(now.member.language):
+        await show(query, onboarding.home(now.member, now.org_count > 1))
+    await set_member_menu(bot, i18n, now.member, now.org_count > 1)
+
+
+@router.message(Command("invite", "team"))
+async def not_for_role(message: Message) -> None:
+    await message.answer(onboarding.not_allowed())
+
+
+@router.callback_query()
+async def outdated(query: CallbackQuery) -> None:
+    # Forged, stale or from a finished dialogue: nothing happens but a short notice.
+    await query.answer(onboarding.outdated_button(), show_alert=False)
+
+
+@router.message(F.text | F.photo | F.document | F.voice)
+async def unexpected(message: Message, ctx: Context, state: FSMContext) -> None:
+    if ctx.member is None:
+        await message.answer(_("Please finish joining with the buttons above, or /cancel."))
+        return
+    if await state.get_state():
+        await message.answer(_("Please use the buttons above, or /cancel."))
+        return
+    await message.answer(_("I did not understand that. See /help for what I can do."))

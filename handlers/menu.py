@@ -1,0 +1,39 @@
+"""Keeping each person's command menu in step with their role and language."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+
+from bot.i18n import DEFAULT_LOCALE, LOCALES
+from bot.render.common import commands_for, stranger_commands
+from bot.services.context import MemberView
+
+
+async def set_member_menu(bot: Bot, i18n: I18n, member: MemberView, several_orgs: bool) -> None:
+    with i18n.use_locale(member.language):
+        commands = commands_for(member.role, several_orgs)
+    scope = BotCommandScopeChat(chat_id=member.telegram_user_id)
+    try:
+        await bot.set_my_commands(commands, scope=scope)
+    except (TelegramBadRequest, TelegramForbiddenError):
+        pass  # the person has not opened the chat yet, or blocked the bot: nothing to show
+
+
+async def clear_member_menu(bot: Bot, chat_id: int) -> None:
+    try:
+        await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=chat_id))
+    except (TelegramBadRequest, TelegramForbiddenError):
+        pass
+
+
+async def set_default_menus(bot: Bot, i18n: I18n) -> None:
+    """What strangers see: per Telegram language, and English for everyone else."""
+    for locale in LOCALES:
+        with i18n.use_locale(locale):
+            commands = stranger_commands()
+        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=locale)
+    with i18n.use_locale(DEFAULT_LOCALE):
+        await bot.set_my_commands(stranger_commands(), scope=BotCommandScopeDefault())

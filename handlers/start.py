@@ -1,0 +1,111 @@
+"""Joining with an invite link: language, confirmation, welcome. /start for members."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+
+from bot.render import errors, onboarding
+from bot.render.callbacks import JoinStep, LanguagePick
+from bot.services import Services
+from bot.services.context import Context
+from bot.services.errors import ServiceError
+from handlers.menu import set_member_menu
+from handlers.screens import show
+
+router = Router(name="start")
+
+
+class Onboarding(StatesGroup):
+    language = State()
+    confirm = State()
+
+
+@router.message(CommandStart(deep_link=True))
+async def open_invite(
+    message: Message, command: CommandObject, ctx: Context, services: Services, state: FSMContext
+) -> None:
+    try:
+        offer = await services.invites.inspect(command.args or "", ctx.user.id)
+    except ServiceError as error:
+        await state.clear()
+        await message.answer(errors.refusal(error))
+        return
+    if offer.already_member:
+        await state.clear()
+        await services.members.switch_organisation(ctx.user.id, offer.org_id)
+        await message.answer(onboarding.already_member(offer.org_name))
+        return
+    # The code itself is never stored: the dialogue keeps the invite's id.
+    await state.set_state(Onboarding.language)
+    await state.set_data({"invite_id": offer.invite_id})
+    await show(message, *onboarding.choose_language(ctx.locale))
+
+
+@router.callback_query(Onboarding.language, LanguagePick.filter())
+async def pick_language(
+    query: CallbackQuery,
+    callback_data: LanguagePick,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+    i18n: I18n,
+) -> None:
+    data = await state.get_data()
+    with i18n.use_locale(callback_data.code):
+        try:
+            offer = await services.invites.offer(data["invite_id"], ctx.user.id)
+        except ServiceError as error:
+            await state.clear()
+            await show(query, errors.refusal(error))
+            return
+        await state.set_state(Onboarding.confirm)
+        await state.update_data(language=callback_data.code)
+        await show(query, *onboarding.confirm_join(offer))
+
+
+@router.callback_query(Onboarding.confirm, JoinStep.filter(F.action == "back"))
+async def back_to_language(
+    query: CallbackQuery, state: FSMContext, i18n: I18n
+) -> None:
+    data = await state.get_data()
+    await state.set_state(Onboarding.language)
+    with i18n.use_locale(data.get("language", i18n.current_locale)):
+        await show(query, *onboarding.choose_language(data.get("language", "en")))
+
+
+@router.callback_query(Onboarding.confirm, JoinStep.filter(F.action == "ok"))
+async def join(
+    query: CallbackQuery,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    data = await state.get_data()
+    language = data.get("language", ctx.locale)
+    with i18n.use_locale(language):
+        try:
+            await services.invites.redeem(data["invite_id"], ctx.user, language)
+        except ServiceError as error:
+            await state.clear()
+            await show(query, errors.refusal(error))
+            return
+        await state.clear()
+        joined = await services.context.load(ctx.user)
+        assert joined.member is not None
+        several = joined.org_count > 1
+        await show(query, onboarding.home(joined.member, several, welcome=True))
+        await set_member_menu(bot, i18n, joined.member, several)
+
+
+@router.message(CommandStart())
+async def home(message: Message, ctx: Context, state: FSMContext) -> None:
+    await state.clear()
+    assert ctx.member is not None
+    await message.answer(onboarding.home(ctx.member, ctx.org_count > 1))
