@@ -83,7 +83,7 @@ def home(member: MemberView, several_orgs: bool = False, welcome: bool = False) 
         title = _("<b>casebot · {org}</b>").format(org=escape(member.org_name))
     lines = [
         title,
-        _("You are {role}, team: {team}.").format(
+        _("Your role: {role}; team: {team}.").format(
             role=f"<b>{role_name(member.role)}</b>", team=team_label(member.team_name)
         ),
         role_duties(member.role),

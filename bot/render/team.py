@@ -34,7 +34,7 @@ def roster(page: MemberPage, org_name: str) -> Screen:
         "",
     ]
     for member in page.members:
-        status = "" if member.active else " · " + _("deactivated")
+        status = "" if member.active else " · " + _("access ended")
         lines.append(
             f"• <b>{escape(member.name)}</b> — {role_name(member.role)}, "
             f"{team_label(member.team_name)}{status}"
@@ -59,9 +59,7 @@ def card(member: MemberView, note: str | None = None) -> Screen:
         _("Role: {role}").format(role=f"<b>{role_name(member.role)}</b>"),
         _("Team: {team}").format(team=team_label(member.team_name)),
         _("Language: {language}").format(language=LANGUAGE_NAMES[member.language]),
-        _("Status: {status}").format(
-            status=_("active") if member.active else _("deactivated")
-        ),
+        _("Access: {status}").format(status=_("active") if member.active else _("ended")),
     ]
     if note:
         lines += ["", note]
