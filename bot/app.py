@@ -16,8 +16,8 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bot.db.engine import Database
 from bot.fsm_storage import SqlStorage
-from bot.render.catalog import make_i18n
 from bot.middlewares import Deduplicate, FloodControl, InFlight, LoadContext, MembershipGate
+from bot.render.catalog import make_i18n
 from bot.services import Services
 from bot.settings import Settings
 
@@ -53,9 +53,7 @@ def make_dispatcher(
     dp = Dispatcher(storage=storage, events_isolation=isolation)
     dp.update.outer_middleware(inflight)
     dp.update.outer_middleware(Deduplicate(services))
-    dp.update.outer_middleware(
-        FloodControl(settings.flood_rate, settings.flood_window_seconds)
-    )
+    dp.update.outer_middleware(FloodControl(settings.flood_rate, settings.flood_window_seconds))
     dp.update.outer_middleware(LoadContext(services, i18n))
     dp.update.outer_middleware(MembershipGate())
     dp.include_routers(start.router, language.router, invite.router, team.router, common.router)

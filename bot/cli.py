@@ -245,7 +245,7 @@ async def cmd_org_list(args: argparse.Namespace, settings: Settings) -> int:
 
     db = await _database(settings)
     try:
-        for org_id, name, currency, timezone in await Services(db).organisations.list():
+        for org_id, name, currency, timezone in await Services(db).organisations.all():
             print(f"{org_id}\t{name}\t{currency}\t{timezone}")
     finally:
         await db.dispose()

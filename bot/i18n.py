@@ -1,4 +1,4 @@
-"""Translations from the gettext catalogs in locales/ and Babel formatting in the reader's locale."""
+"""Translations from the gettext catalogs in locales/; Babel formatting in the reader's locale."""
 
 from __future__ import annotations
 

@@ -43,8 +43,12 @@ async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
 async def choose_org(message: Message, ctx: Context, services: Services) -> None:
     orgs = await services.members.organisations(ctx.user.id)
     rows = [
-        [InlineKeyboardButton(text=("✓ " if ctx.member and org_id == ctx.member.org_id else "")
-                              + name[:30], callback_data=OrgPick(org_id=org_id).pack())]
+        [
+            InlineKeyboardButton(
+                text=("✓ " if ctx.member and org_id == ctx.member.org_id else "") + name[:30],
+                callback_data=OrgPick(org_id=org_id).pack(),
+            )
+        ]
         for org_id, name in orgs
     ]
     rows.append([cancel_key()])
@@ -56,7 +60,11 @@ async def choose_org(message: Message, ctx: Context, services: Services) -> None
 
 @router.callback_query(OrgPick.filter())
 async def switch_org(
-    query: CallbackQuery, callback_data: OrgPick, ctx: Context, services: Services, bot: Bot,
+    query: CallbackQuery,
+    callback_data: OrgPick,
+    ctx: Context,
+    services: Services,
+    bot: Bot,
     i18n: I18n,
 ) -> None:
     try:

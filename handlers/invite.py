@@ -52,7 +52,10 @@ async def start_invite(message: Message, state: FSMContext) -> None:
 
 @router.callback_query(InviteFlow.role, InviteStep.filter(F.action == "role"))
 async def pick_role(
-    query: CallbackQuery, callback_data: InviteStep, ctx: Context, services: Services,
+    query: CallbackQuery,
+    callback_data: InviteStep,
+    ctx: Context,
+    services: Services,
     state: FSMContext,
 ) -> None:
     if callback_data.value not in set(Role):
@@ -102,18 +105,25 @@ async def pick_ttl(
     days = int(callback_data.value) if callback_data.value.isdigit() else 0
     try:
         code = await services.invites.create(
-            ctx.member, Role(data["role"]), data.get("team_id"), int(data["uses"]),
+            ctx.member,
+            Role(data["role"]),
+            data.get("team_id"),
+            int(data["uses"]),
             timedelta(days=days),
         )
     except ServiceError as error:
         await show(query, errors.refusal(error))
         return
     await state.clear()
-    teams = dict(await services.organisations.teams(ctx.member.org_id))
+    teams: dict[int, str] = dict(await services.organisations.teams(ctx.member.org_id))
     now = services.clock.now()
     summary = invites.ready(
-        role=data["role"], team_name=teams.get(data.get("team_id") or 0), uses=int(data["uses"]),
-        expires_at=now + timedelta(days=days), timezone=ctx.member.timezone, locale=ctx.locale,
+        role=data["role"],
+        team_name=teams.get(data.get("team_id") or 0),
+        uses=int(data["uses"]),
+        expires_at=now + timedelta(days=days),
+        timezone=ctx.member.timezone,
+        locale=ctx.locale,
     )
     await show(query, summary)
     me = await bot.me()
@@ -124,7 +134,10 @@ async def pick_ttl(
 
 @router.callback_query(InviteStep.filter(F.action == "back"))
 async def back(
-    query: CallbackQuery, callback_data: InviteStep, ctx: Context, services: Services,
+    query: CallbackQuery,
+    callback_data: InviteStep,
+    ctx: Context,
+    services: Services,
     state: FSMContext,
 ) -> None:
     assert ctx.member is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BotCommandScopeChat, BotCommandScopeDefault
@@ -16,17 +18,14 @@ async def set_member_menu(bot: Bot, i18n: I18n, member: MemberView, several_orgs
     with i18n.use_locale(member.language):
         commands = commands_for(member.role, several_orgs)
     scope = BotCommandScopeChat(chat_id=member.telegram_user_id)
-    try:
+    # The person may not have opened the chat yet, or may have blocked the bot: nothing to show.
+    with suppress(TelegramBadRequest, TelegramForbiddenError):
         await bot.set_my_commands(commands, scope=scope)
-    except (TelegramBadRequest, TelegramForbiddenError):
-        pass  # the person has not opened the chat yet, or blocked the bot: nothing to show
 
 
 async def clear_member_menu(bot: Bot, chat_id: int) -> None:
-    try:
+    with suppress(TelegramBadRequest, TelegramForbiddenError):
         await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=chat_id))
-    except (TelegramBadRequest, TelegramForbiddenError):
-        pass
 
 
 async def set_default_menus(bot: Bot, i18n: I18n) -> None:

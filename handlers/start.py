@@ -69,9 +69,7 @@ async def pick_language(
 
 
 @router.callback_query(Onboarding.confirm, JoinStep.filter(F.action == "back"))
-async def back_to_language(
-    query: CallbackQuery, state: FSMContext, i18n: I18n
-) -> None:
+async def back_to_language(query: CallbackQuery, state: FSMContext, i18n: I18n) -> None:
     data = await state.get_data()
     await state.set_state(Onboarding.language)
     with i18n.use_locale(data.get("language", i18n.current_locale)):

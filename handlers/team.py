@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -28,7 +29,9 @@ router.callback_query.filter(RoleAtLeast(Role.ADMIN))
 
 
 @router.message(Command("team"))
-async def open_roster(message: Message, ctx: Context, services: Services, state: FSMContext) -> None:
+async def open_roster(
+    message: Message, ctx: Context, services: Services, state: FSMContext
+) -> None:
     assert ctx.member is not None
     await state.clear()
     page = await services.members.page(ctx.member, 0)
@@ -72,8 +75,9 @@ async def _act(
             await show(query, *team.choose_role(await members.get(actor, data.member_id)))
         case "setrole" if data.value in set(Role):
             updated = await members.change_role(actor, data.member_id, Role(data.value))
-            await _tell_member(bot, i18n, updated, team.role_changed, updated.org_name,
-                               updated.role)
+            await _tell_member(
+                bot, i18n, updated, team.role_changed, updated.org_name, updated.role
+            )
             await _refresh_menu(bot, i18n, services, updated)
             await show(query, *team.card(updated))
         case "team":
@@ -112,7 +116,5 @@ async def _tell_member(bot: Bot, i18n: I18n, member: MemberView, text: Any, *arg
     """News for the person concerned, in their language; an unreachable chat is no error."""
     with i18n.use_locale(member.language):
         message = text(*args)
-    try:
+    with suppress(TelegramBadRequest, TelegramForbiddenError):
         await bot.send_message(member.telegram_user_id, message)
-    except (TelegramBadRequest, TelegramForbiddenError):
-        pass

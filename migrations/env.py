@@ -7,9 +7,9 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from bot.db import models  # noqa: F401  (registers the tables on Base.metadata)
 from bot.db.base import Base, UTCDateTime
 from bot.db.engine import make_engine
-from bot.db import models  # noqa: F401  (registers the tables on Base.metadata)
 
 config = context.config
 target_metadata = Base.metadata

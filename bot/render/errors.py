@@ -18,9 +18,7 @@ def refusal(error: ServiceError) -> str:
         "last_admin": _(
             "The organisation needs at least one admin. Make someone else an admin first."
         ),
-        "cannot_deactivate_self": _(
-            "You cannot deactivate yourself. Ask another admin to do it."
-        ),
+        "cannot_deactivate_self": _("You cannot deactivate yourself. Ask another admin to do it."),
         "already_member": _("You are already a member of this organisation."),
         "bad_language": _("Pick one of the languages on the buttons."),
         "bad_uses": _("Pick the number of people on the buttons."),

@@ -111,6 +111,4 @@ def ready(
 
 
 def link_caption(link: str) -> str:
-    return _("Invite link: {link}\nOpen it in Telegram or scan the code.").format(
-        link=escape(link)
-    )
+    return _("Invite link: {link}\nOpen it in Telegram or scan the code.").format(link=escape(link))

@@ -78,8 +78,9 @@ def card(member: MemberView, note: str | None = None) -> Screen:
 
 def choose_role(member: MemberView) -> Screen:
     buttons = [
-        _button(("✓ " if role == member.role else "") + role_button(role), "setrole", member.id,
-                role)
+        _button(
+            ("✓ " if role == member.role else "") + role_button(role), "setrole", member.id, role
+        )
         for role in Role
     ]
     text = _("<b>{name}: role</b>\nChoose the new role:").format(name=escape(member.name))
@@ -89,8 +90,12 @@ def choose_role(member: MemberView) -> Screen:
 
 def choose_team(member: MemberView, teams: list[tuple[int, str]]) -> Screen:
     buttons = [
-        _button(("✓ " if team_id == member.team_id else "") + name[:30], "setteam", member.id,
-                str(team_id))
+        _button(
+            ("✓ " if team_id == member.team_id else "") + name[:30],
+            "setteam",
+            member.id,
+            str(team_id),
+        )
         for team_id, name in teams
     ]
     buttons.append(_button(_("No team"), "setteam", member.id, "0"))
@@ -126,4 +131,3 @@ def role_changed(org_name: str, role: str) -> str:
 
 def closed() -> str:
     return _("Team screen closed.")
-

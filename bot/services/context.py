@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.clock import Clock
 from bot.db.engine import Database
-from bot.db.models import Account, Member, Organisation
+from bot.db.models import Account, Member
 from bot.i18n import pick_locale
 
 
@@ -71,6 +71,17 @@ class ContextService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+
+    async def load_by_id(self, telegram_user_id: int) -> Context:
+        """The context of someone the bot already knows (for news sent to them)."""
+        async with self.db.transaction() as session:
+            account = await session.get(Account, telegram_user_id)
+        user = TelegramUser(
+            id=telegram_user_id,
+            first_name=account.first_name if account else "",
+            language_code=account.telegram_language if account else None,
+        )
+        return await self.load(user)
 
     async def load(self, user: TelegramUser) -> Context:
         async with self.db.transaction() as session:

@@ -80,9 +80,15 @@ class InviteService:
         now = self.clock.now()
         session.add(
             Invite(
-                org_id=org_id, code_hash=hash_code(code), role=Role(role), team_id=team_id,
-                created_by_id=created_by_id, max_uses=max_uses, uses=0,
-                expires_at=now + ttl, created_at=now,
+                org_id=org_id,
+                code_hash=hash_code(code),
+                role=Role(role),
+                team_id=team_id,
+                created_by_id=created_by_id,
+                max_uses=max_uses,
+                uses=0,
+                expires_at=now + ttl,
+                created_at=now,
             )
         )
         await session.flush()
@@ -95,8 +101,13 @@ class InviteService:
         async with self.db.transaction() as session:
             await _require_admin(session, actor)
             return await self.issue(
-                session, org_id=actor.org_id, role=role, team_id=team_id, max_uses=max_uses,
-                ttl=ttl, created_by_id=actor.id,
+                session,
+                org_id=actor.org_id,
+                role=role,
+                team_id=team_id,
+                max_uses=max_uses,
+                ttl=ttl,
+                created_by_id=actor.id,
             )
 
     async def inspect(self, code: str, telegram_user_id: int) -> InviteOffer:
@@ -136,8 +147,11 @@ class InviteService:
         if invite.uses >= invite.max_uses and not already:
             raise ServiceError("invite_used_up")
         return InviteOffer(
-            invite_id=invite.id, org_id=invite.org_id, org_name=invite.organisation.name,
-            role=invite.role, team_name=invite.team.name if invite.team else None,
+            invite_id=invite.id,
+            org_id=invite.org_id,
+            org_name=invite.organisation.name,
+            role=invite.role,
+            team_name=invite.team.name if invite.team else None,
             already_member=already,
         )
 
@@ -190,14 +204,21 @@ class InviteService:
             member.invited_by_id = invite.created_by_id
             account = await session.get(Account, user.id)
             if account is None:
-                account = Account(telegram_user_id=user.id, first_name=user.first_name,
-                                  telegram_language=user.language_code, updated_at=now)
+                account = Account(
+                    telegram_user_id=user.id,
+                    first_name=user.first_name,
+                    telegram_language=user.language_code,
+                    updated_at=now,
+                )
                 session.add(account)
             account.active_org_id = invite.org_id
             await session.flush()
             return Joined(
-                member_id=member.id, org_name=invite.organisation.name, role=member.role,
-                team_name=invite.team.name if invite.team else None, language=language,
+                member_id=member.id,
+                org_name=invite.organisation.name,
+                role=member.role,
+                team_name=invite.team.name if invite.team else None,
+                language=language,
             )
 
 

@@ -73,8 +73,13 @@ class OrganisationService:
             for team_name in team_names:
                 session.add(Team(org_id=org.id, name=team_name, created_at=now))
             code = await self.invites.issue(
-                session, org_id=org.id, role=Role.ADMIN, team_id=None, max_uses=1,
-                ttl=OWNER_INVITE_TTL, created_by_id=None,
+                session,
+                org_id=org.id,
+                role=Role.ADMIN,
+                team_id=None,
+                max_uses=1,
+                ttl=OWNER_INVITE_TTL,
+                created_by_id=None,
             )
             return CreatedOrganisation(id=org.id, name=org.name, owner_invite_code=code)
 
@@ -91,11 +96,12 @@ class OrganisationService:
             await session.flush()
             return team.id
 
-    async def list(self) -> list[tuple[int, str, str, str]]:
+    async def all(self) -> list[tuple[int, str, str, str]]:
         async with self.db.transaction() as session:
             rows = await session.execute(
-                select(Organisation.id, Organisation.name, Organisation.currency,
-                       Organisation.timezone).order_by(Organisation.id)
+                select(
+                    Organisation.id, Organisation.name, Organisation.currency, Organisation.timezone
+                ).order_by(Organisation.id)
             )
             return [tuple(row) for row in rows]  # type: ignore[misc]
 

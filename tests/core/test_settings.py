@@ -66,7 +66,7 @@ def test_bad_values_name_the_variable(overrides: dict[str, str], expected: str) 
 
 def test_missing_token_without_sandbox_is_an_error() -> None:
     settings = load_settings(_env_file=None, sandbox=False, bot_token=None)
-    with pytest.raises(SettingsError, match="^CASEBOT_BOT_TOKEN: missing"):
+    with pytest.raises(SettingsError, match=r"^CASEBOT_BOT_TOKEN: missing"):
         require_token(settings)
 
 
