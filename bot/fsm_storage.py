@@ -42,7 +42,7 @@ class SqlStorage(BaseStorage):
             await session.execute(statement)
 
     async def _row(self, key: StorageKey) -> FsmState | None:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             return await session.scalar(
                 select(FsmState).where(FsmState.key == self.key_builder.build(key))
             )

@@ -74,7 +74,7 @@ class ContextService:
 
     async def load_by_id(self, telegram_user_id: int) -> Context:
         """The context of someone the bot already knows (for news sent to them)."""
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             account = await session.get(Account, telegram_user_id)
         user = TelegramUser(
             id=telegram_user_id,
@@ -84,18 +84,8 @@ class ContextService:
         return await self.load(user)
 
     async def load(self, user: TelegramUser) -> Context:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             account = await session.get(Account, user.id)
-            if account is None:
-                account = Account(telegram_user_id=user.id, updated_at=self.clock.now())
-                session.add(account)
-            if (account.first_name, account.telegram_language) != (
-                user.first_name,
-                user.language_code,
-            ):
-                account.first_name = user.first_name
-                account.telegram_language = user.language_code
-                account.updated_at = self.clock.now()
             memberships = (
                 await session.scalars(
                     select(Member)
@@ -104,17 +94,33 @@ class ContextService:
                     .order_by(Member.joined_at)
                 )
             ).all()
-            active = [m for m in memberships if m.active and m.organisation is not None]
-            chosen = next((m for m in active if m.org_id == account.active_org_id), None)
-            if chosen is None and active:
-                chosen = active[-1]
-                account.active_org_id = chosen.org_id
-            inactive = None
-            if chosen is None and memberships:
-                inactive = memberships[-1].organisation.name
-            return Context(
-                user=user,
-                member=member_view(chosen) if chosen else None,
-                inactive_org_name=inactive,
-                org_count=len(active),
-            )
+        active = [m for m in memberships if m.active]
+        active_org = account.active_org_id if account else None
+        chosen = next((m for m in active if m.org_id == active_org), None)
+        if chosen is None and active:
+            chosen = active[-1]
+        known = account is not None and (account.first_name, account.telegram_language) == (
+            user.first_name,
+            user.language_code,
+        )
+        if not known or (chosen and chosen.org_id != active_org):
+            # Writes only when something changed: most updates just read.
+            await self._remember(user, chosen.org_id if chosen else active_org)
+        inactive = memberships[-1].organisation.name if chosen is None and memberships else None
+        return Context(
+            user=user,
+            member=member_view(chosen) if chosen else None,
+            inactive_org_name=inactive,
+            org_count=len(active),
+        )
+
+    async def _remember(self, user: TelegramUser, active_org_id: int | None) -> None:
+        async with self.db.transaction() as session:
+            account = await session.get(Account, user.id)
+            if account is None:
+                account = Account(telegram_user_id=user.id)
+                session.add(account)
+            account.first_name = user.first_name
+            account.telegram_language = user.language_code
+            account.active_org_id = active_org_id
+            account.updated_at = self.clock.now()

@@ -114,7 +114,7 @@ class InviteService:
         """Check a code without using it up: forged, revoked, expired and used-up are refused."""
         if not looks_like_code(code):
             raise ServiceError("invite_invalid")
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             invite = await session.scalar(
                 select(Invite)
                 .where(Invite.code_hash == hash_code(code))
@@ -123,7 +123,7 @@ class InviteService:
             return await self._offer(session, invite, telegram_user_id)
 
     async def offer(self, invite_id: int, telegram_user_id: int) -> InviteOffer:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             invite = await session.scalar(
                 select(Invite)
                 .where(Invite.id == invite_id)

@@ -46,7 +46,7 @@ class MemberService:
                 other.language = language
 
     async def page(self, actor: MemberView, page: int) -> MemberPage:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             await _require_admin(session, actor)
             total = int(
                 await session.scalar(
@@ -67,7 +67,7 @@ class MemberService:
             return MemberPage([member_view(m) for m in rows], page, pages, total)
 
     async def get(self, actor: MemberView, member_id: int) -> MemberView:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             await _require_admin(session, actor)
             return member_view(await _member_of_org(session, actor.org_id, member_id))
 
@@ -112,7 +112,7 @@ class MemberService:
             return member_view(member)
 
     async def organisations(self, telegram_user_id: int) -> list[tuple[int, str]]:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             rows = await session.scalars(
                 _members_query().where(
                     Member.telegram_user_id == telegram_user_id, Member.active.is_(True)

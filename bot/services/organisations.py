@@ -97,7 +97,7 @@ class OrganisationService:
             return team.id
 
     async def all(self) -> list[tuple[int, str, str, str]]:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             rows = await session.execute(
                 select(
                     Organisation.id, Organisation.name, Organisation.currency, Organisation.timezone
@@ -106,7 +106,7 @@ class OrganisationService:
             return [tuple(row) for row in rows]  # type: ignore[misc]
 
     async def teams(self, org_id: int) -> list[tuple[int, str]]:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             rows = await session.execute(
                 select(Team.id, Team.name).where(Team.org_id == org_id).order_by(Team.name)
             )
