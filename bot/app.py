@@ -13,6 +13,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.i18n import I18n
 
 from bot.db.engine import Database
 from bot.fsm_storage import SqlStorage
@@ -46,17 +47,17 @@ def make_dispatcher(
     storage: BaseStorage,
     isolation: BaseEventIsolation,
     inflight: InFlight,
+    i18n: I18n,
 ) -> Dispatcher:
     from handlers import common, invite, language, start, team
 
-    i18n = make_i18n()
     dp = Dispatcher(storage=storage, events_isolation=isolation)
     dp.update.outer_middleware(inflight)
     dp.update.outer_middleware(Deduplicate(services))
     dp.update.outer_middleware(FloodControl(settings.flood_rate, settings.flood_window_seconds))
     dp.update.outer_middleware(LoadContext(services, i18n))
     dp.update.outer_middleware(MembershipGate())
-    dp.include_routers(start.router, language.router, invite.router, team.router, common.router)
+    dp.include_routers(*(m.routes.build() for m in (start, language, invite, team, common)))
     return dp
 
 
@@ -74,8 +75,9 @@ class BotApp:
     def __post_init__(self) -> None:
         self.bot = make_bot(self.token, self.api_url)
         self.storage, self.isolation = make_storage(self.settings, self.services.db, self.services)
+        self.i18n = make_i18n()
         self.dp = make_dispatcher(
-            self.settings, self.services, self.storage, self.isolation, self.inflight
+            self.settings, self.services, self.storage, self.isolation, self.inflight, self.i18n
         )
         self._stopping = asyncio.Event()
 
@@ -84,7 +86,7 @@ class BotApp:
         from handlers.menu import set_default_menus
 
         await self.services.updates.prune()
-        await set_default_menus(self.bot, make_i18n())
+        await set_default_menus(self.bot, self.i18n)
         polling = asyncio.create_task(
             self.dp.start_polling(
                 self.bot,

@@ -119,10 +119,10 @@ async def _database(settings: Settings, *, migrate_sqlite: bool = True) -> Any:
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    require_token(settings)  # before the heavy imports: a wrong setup is told at once
     from bot.app import BotApp
     from bot.services import Services
 
-    require_token(settings)
     db = await _database(settings)
     sandbox = None
     if settings.uses_sandbox:

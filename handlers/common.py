@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -16,30 +16,34 @@ from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
 from handlers.menu import set_member_menu
+from handlers.routing import Routes
 from handlers.screens import show
 
-router = Router(name="common")
+routes = Routes("common")
 
 
-@router.message(Command("help"))
+@routes.message(Command("help"))
 async def help_screen(message: Message, ctx: Context) -> None:
     assert ctx.member is not None
     await message.answer(onboarding.home(ctx.member, ctx.org_count > 1))
 
 
-@router.message(Command("cancel"))
+@routes.message(Command("cancel"))
 async def cancel_command(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(onboarding.cancelled())
 
 
-@router.callback_query(Cancel.filter())
-async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
+@routes.callback_query(Cancel.filter())
+async def cancel_button(query: CallbackQuery, state: FSMContext, i18n: I18n) -> None:
+    # Someone joining may have picked a language other than Telegram's: answer in it.
+    language = (await state.get_data()).get("language", i18n.current_locale)
     await state.clear()
-    await show(query, onboarding.cancelled())
+    with i18n.use_locale(language):
+        await show(query, onboarding.cancelled())
 
 
-@router.message(Command("org"))
+@routes.message(Command("org"))
 async def choose_org(message: Message, ctx: Context, services: Services) -> None:
     orgs = await services.members.organisations(ctx.user.id)
     rows = [
@@ -58,7 +62,7 @@ async def choose_org(message: Message, ctx: Context, services: Services) -> None
     )
 
 
-@router.callback_query(OrgPick.filter())
+@routes.callback_query(OrgPick.filter())
 async def switch_org(
     query: CallbackQuery,
     callback_data: OrgPick,
@@ -74,23 +78,23 @@ async def switch_org(
         return
     now = await services.context.load(ctx.user)
     assert now.member is not None
+    await set_member_menu(bot, i18n, now.member, now.org_count > 1)
     with i18n.use_locale(now.member.language):
         await show(query, onboarding.home(now.member, now.org_count > 1))
-    await set_member_menu(bot, i18n, now.member, now.org_count > 1)
 
 
-@router.message(Command("invite", "team"))
+@routes.message(Command("invite", "team"))
 async def not_for_role(message: Message) -> None:
     await message.answer(onboarding.not_allowed())
 
 
-@router.callback_query()
+@routes.callback_query()
 async def outdated(query: CallbackQuery) -> None:
     # Forged, stale or from a finished dialogue: nothing happens but a short notice.
     await query.answer(onboarding.outdated_button(), show_alert=False)
 
 
-@router.message(F.text | F.photo | F.document | F.voice)
+@routes.message(F.text | F.photo | F.document | F.voice)
 async def unexpected(message: Message, ctx: Context, state: FSMContext) -> None:
     if ctx.member is None:
         await message.answer(_("Please finish joining with the buttons above, or /cancel."))

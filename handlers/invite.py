@@ -6,7 +6,7 @@ import io
 from datetime import timedelta
 
 import segno
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -19,11 +19,11 @@ from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
 from handlers.filters import RoleAtLeast
+from handlers.routing import Routes
 from handlers.screens import show
 
-router = Router(name="invite")
-router.message.filter(RoleAtLeast(Role.ADMIN))
-router.callback_query.filter(RoleAtLeast(Role.ADMIN))
+routes = Routes("invite")
+routes.filter(RoleAtLeast(Role.ADMIN))
 
 
 class InviteFlow(StatesGroup):
@@ -43,14 +43,14 @@ def qr_png(link: str) -> bytes:
     return buffer.getvalue()
 
 
-@router.message(Command("invite"))
+@routes.message(Command("invite"))
 async def start_invite(message: Message, state: FSMContext) -> None:
     await state.set_state(InviteFlow.role)
     await state.set_data({})
     await show(message, *invites.choose_role())
 
 
-@router.callback_query(InviteFlow.role, InviteStep.filter(F.action == "role"))
+@routes.callback_query(InviteFlow.role, InviteStep.filter(F.action == "role"))
 async def pick_role(
     query: CallbackQuery,
     callback_data: InviteStep,
@@ -73,7 +73,7 @@ async def pick_role(
     await show(query, *invites.choose_team(teams))
 
 
-@router.callback_query(InviteFlow.team, InviteStep.filter(F.action == "team"))
+@routes.callback_query(InviteFlow.team, InviteStep.filter(F.action == "team"))
 async def pick_team(query: CallbackQuery, callback_data: InviteStep, state: FSMContext) -> None:
     team_id = int(callback_data.value) if callback_data.value.isdigit() else None
     await state.update_data(team_id=team_id)
@@ -81,7 +81,7 @@ async def pick_team(query: CallbackQuery, callback_data: InviteStep, state: FSMC
     await show(query, *invites.choose_uses())
 
 
-@router.callback_query(InviteFlow.uses, InviteStep.filter(F.action == "uses"))
+@routes.callback_query(InviteFlow.uses, InviteStep.filter(F.action == "uses"))
 async def pick_uses(query: CallbackQuery, callback_data: InviteStep, state: FSMContext) -> None:
     if not callback_data.value.isdigit():
         await query.answer()
@@ -91,7 +91,7 @@ async def pick_uses(query: CallbackQuery, callback_data: InviteStep, state: FSMC
     await show(query, *invites.choose_ttl())
 
 
-@router.callback_query(InviteFlow.ttl, InviteStep.filter(F.action == "ttl"))
+@routes.callback_query(InviteFlow.ttl, InviteStep.filter(F.action == "ttl"))
 async def pick_ttl(
     query: CallbackQuery,
     callback_data: InviteStep,
@@ -132,7 +132,7 @@ async def pick_ttl(
     await bot.send_photo(ctx.user.id, photo, caption=invites.link_caption(link))
 
 
-@router.callback_query(InviteStep.filter(F.action == "back"))
+@routes.callback_query(InviteStep.filter(F.action == "back"))
 async def back(
     query: CallbackQuery,
     callback_data: InviteStep,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -15,22 +15,23 @@ from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
 from handlers.menu import set_member_menu
+from handlers.routing import Routes
 from handlers.screens import show
 
-router = Router(name="language")
+routes = Routes("language")
 
 
 class LanguageChoice(StatesGroup):
     pick = State()
 
 
-@router.message(Command("language"))
+@routes.message(Command("language"))
 async def ask_language(message: Message, ctx: Context, state: FSMContext) -> None:
     await state.set_state(LanguageChoice.pick)
     await show(message, *onboarding.choose_language(ctx.locale))
 
 
-@router.callback_query(LanguageChoice.pick, LanguagePick.filter())
+@routes.callback_query(LanguageChoice.pick, LanguagePick.filter())
 async def set_language(
     query: CallbackQuery,
     callback_data: LanguagePick,
@@ -49,6 +50,6 @@ async def set_language(
     await state.clear()
     updated = await services.context.load(ctx.user)
     assert updated.member is not None
+    await set_member_menu(bot, i18n, updated.member, updated.org_count > 1)
     with i18n.use_locale(updated.member.language):
         await show(query, onboarding.language_set())
-    await set_member_menu(bot, i18n, updated.member, updated.org_count > 1)

@@ -30,9 +30,10 @@ async def clear_member_menu(bot: Bot, chat_id: int) -> None:
 
 async def set_default_menus(bot: Bot, i18n: I18n) -> None:
     """What strangers see: per Telegram language, and English for everyone else."""
-    for locale in LOCALES:
-        with i18n.use_locale(locale):
-            commands = stranger_commands()
-        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=locale)
-    with i18n.use_locale(DEFAULT_LOCALE):
-        await bot.set_my_commands(stranger_commands(), scope=BotCommandScopeDefault())
+    with i18n.context():
+        for locale in (*LOCALES, None):
+            with i18n.use_locale(locale or DEFAULT_LOCALE):
+                commands = stranger_commands()
+            await bot.set_my_commands(
+                commands, scope=BotCommandScopeDefault(), language_code=locale
+            )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -15,9 +15,10 @@ from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
 from handlers.menu import set_member_menu
+from handlers.routing import Routes
 from handlers.screens import show
 
-router = Router(name="start")
+routes = Routes("start")
 
 
 class Onboarding(StatesGroup):
@@ -25,7 +26,7 @@ class Onboarding(StatesGroup):
     confirm = State()
 
 
-@router.message(CommandStart(deep_link=True))
+@routes.message(CommandStart(deep_link=True))
 async def open_invite(
     message: Message, command: CommandObject, ctx: Context, services: Services, state: FSMContext
 ) -> None:
@@ -46,7 +47,7 @@ async def open_invite(
     await show(message, *onboarding.choose_language(ctx.locale))
 
 
-@router.callback_query(Onboarding.language, LanguagePick.filter())
+@routes.callback_query(Onboarding.language, LanguagePick.filter())
 async def pick_language(
     query: CallbackQuery,
     callback_data: LanguagePick,
@@ -68,7 +69,7 @@ async def pick_language(
         await show(query, *onboarding.confirm_join(offer))
 
 
-@router.callback_query(Onboarding.confirm, JoinStep.filter(F.action == "back"))
+@routes.callback_query(Onboarding.confirm, JoinStep.filter(F.action == "back"))
 async def back_to_language(query: CallbackQuery, state: FSMContext, i18n: I18n) -> None:
     data = await state.get_data()
     await state.set_state(Onboarding.language)
@@ -76,7 +77,7 @@ async def back_to_language(query: CallbackQuery, state: FSMContext, i18n: I18n) 
         await show(query, *onboarding.choose_language(data.get("language", "en")))
 
 
-@router.callback_query(Onboarding.confirm, JoinStep.filter(F.action == "ok"))
+@routes.callback_query(Onboarding.confirm, JoinStep.filter(F.action == "ok"))
 async def join(
     query: CallbackQuery,
     ctx: Context,
@@ -98,11 +99,12 @@ async def join(
         joined = await services.context.load(ctx.user)
         assert joined.member is not None
         several = joined.org_count > 1
-        await show(query, onboarding.home(joined.member, several, welcome=True))
+        # The menu first: when the welcome appears, the commands it lists are in place.
         await set_member_menu(bot, i18n, joined.member, several)
+        await show(query, onboarding.home(joined.member, several, welcome=True))
 
 
-@router.message(CommandStart())
+@routes.message(CommandStart())
 async def home(message: Message, ctx: Context, state: FSMContext) -> None:
     await state.clear()
     assert ctx.member is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -21,14 +21,14 @@ from bot.services.context import Context, MemberView
 from bot.services.errors import ServiceError
 from handlers.filters import RoleAtLeast
 from handlers.menu import clear_member_menu, set_member_menu
+from handlers.routing import Routes
 from handlers.screens import show
 
-router = Router(name="team")
-router.message.filter(RoleAtLeast(Role.ADMIN))
-router.callback_query.filter(RoleAtLeast(Role.ADMIN))
+routes = Routes("team")
+routes.filter(RoleAtLeast(Role.ADMIN))
 
 
-@router.message(Command("team"))
+@routes.message(Command("team"))
 async def open_roster(
     message: Message, ctx: Context, services: Services, state: FSMContext
 ) -> None:
@@ -38,7 +38,7 @@ async def open_roster(
     await show(message, *team.roster(page, ctx.member.org_name))
 
 
-@router.callback_query(TeamAction.filter())
+@routes.callback_query(TeamAction.filter())
 async def on_action(
     query: CallbackQuery,
     callback_data: TeamAction,

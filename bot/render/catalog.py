@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from aiogram.utils.i18n import I18n
 
@@ -12,6 +14,16 @@ from bot.i18n import DEFAULT_LOCALE, LOCALES, LOCALES_DIR, translations
 class CatalogI18n(I18n):
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
         return {locale: translations(locale) for locale in LOCALES}
+
+    @contextmanager
+    def context(self) -> Iterator[I18n]:
+        # aiogram's gettext looks up I18n's own context variable; a subclass gets a separate
+        # one, so register under the base class.
+        token = I18n.set_current(self)
+        try:
+            yield self
+        finally:
+            I18n.reset_current(token)
 
 
 def make_i18n() -> CatalogI18n:

@@ -1,0 +1,69 @@
+"""The runtime around the handlers: flood control, and dialogue state kept in Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.cli import SANDBOX_BOT_USERNAME
+from bot.clock import FrozenClock
+from bot.db.engine import Database
+from bot.sandbox import Sandbox
+from bot.services import Services
+from tests.conftest import REDIS_URL, needs_redis
+from tests.e2e.harness import Harness, harness_settings
+
+
+@pytest.fixture
+async def make_harness(
+    db: Database, database_url: str, clock: FrozenClock
+) -> AsyncIterator[object]:
+    started: list[Harness] = []
+
+    async def factory(**overrides: object) -> Harness:
+        sandbox = Sandbox(bot_username=SANDBOX_BOT_USERNAME)
+        await sandbox.start(port=0)
+        h = Harness(sandbox, Services(db, clock), harness_settings(database_url, **overrides))
+        await h.start_bot()
+        started.append(h)
+        return h
+
+    yield factory
+    for h in started:
+        if h.app is not None:
+            await h.stop_bot()
+        await h.sandbox.stop()
+
+
+async def test_flood_gets_one_warning_then_silence(make_harness: object) -> None:
+    h: Harness = await make_harness(flood_rate=3, flood_window_seconds=600)  # type: ignore[operator]
+    petro = h.user(3001, "Petro", "uk")
+    for text in ("1", "2", "3", "4", "5", "6"):
+        await petro.send(text)
+    await h.settle()
+    texts = [m.text for m in petro.bot_messages]
+    assert len(texts) == 4
+    assert texts[3] == ("Ви надсилаєте надто швидко. Зачекайте кілька секунд і спробуйте знову.")
+
+
+@needs_redis
+async def test_dialogue_in_redis_survives_a_restart(make_harness: object) -> None:
+    from redis.asyncio import Redis
+
+    assert REDIS_URL is not None
+    redis = Redis.from_url(REDIS_URL)
+    async for key in redis.scan_iter("fsm:*"):
+        await redis.delete(key)
+    h: Harness = await make_harness(redis_url=REDIS_URL)  # type: ignore[operator]
+    code = await h.create_org()
+    olena = h.user(1002, "Olena", "uk")
+    await olena.start(code)
+    await olena.expect("Мова")
+    assert [key async for key in redis.scan_iter("fsm:*")], "the state is not in Redis"
+    await h.restart_bot()
+    await olena.press("✓ Українська")
+    await olena.expect("Приєднання до Grand Hotel")
+    await olena.press("Приєднатися")
+    await olena.expect("Вітаємо")
+    await redis.aclose()
