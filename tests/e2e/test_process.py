@@ -73,3 +73,41 @@ async def test_sigterm_finishes_the_update_in_flight(tmp_path: Path) -> None:
     assert "casebot stopped" in log
     assert sandbox.token not in log
     assert created.owner_invite_code not in log
+
+
+async def test_run_without_token_brings_up_the_sandbox_on_sqlite(tmp_path: Path) -> None:
+    """The README's first command on a fresh machine: no token, no database, no network."""
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASEBOT_")}
+    env["CASEBOT_SANDBOX_PORT"] = str(port)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+        assert f"local Telegram sandbox at http://127.0.0.1:{port}" in line
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{port}/bot1:not-the-token/getMe"
+            async with session.get(url) as response:
+                assert response.status == 401
+        assert (tmp_path / "data" / "casebot.sqlite3").exists()
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

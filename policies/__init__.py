@@ -1,0 +1,1 @@
+"""Empowerment policies: the policy language and its pure decision engine."""
