@@ -1,0 +1,452 @@
+"""Reading a policy file: TOML in, a Policy out, or every problem with its key and line."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel.numbers import get_currency_precision, list_currencies
+
+from bot.i18n import translations
+from policies.model import (
+    INTERVALS,
+    ROLES,
+    SCOPES,
+    WEEKDAYS,
+    Budget,
+    Labels,
+    Limit,
+    Policy,
+    Remedy,
+    RoleRules,
+)
+
+_SLUG = re.compile(r"^[a-z0-9_]{1,20}$")
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated when rendered."""
+    return message
+
+
+@dataclass(frozen=True)
+class PolicyIssue:
+    path: str
+    message: str  # an English msgid, translated when rendered
+    params: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None
+
+    def render(self, locale: str = "en") -> str:
+        t = translations(locale)
+        text = t.gettext(self.message).format(**self.params)
+        where = self.path
+        if self.line is not None:
+            where = t.gettext("{path} (line {line})").format(path=self.path, line=self.line)
+        return f"{where}: {text}" if where else text
+
+
+class PolicyError(Exception):
+    def __init__(self, issues: list[PolicyIssue]) -> None:
+        super().__init__("; ".join(issue.render() for issue in issues))
+        self.issues = issues
+
+    def render(self, locale: str = "en") -> list[str]:
+        return [issue.render(locale) for issue in self.issues]
+
+
+class _Reader:
+    """Walks the parsed TOML, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.issues: list[PolicyIssue] = []
+
+    def problem(self, path: str, message: str, **params: Any) -> None:
+        self.issues.append(PolicyIssue(path, message, params, self.line_of(path)))
+
+    def line_of(self, path: str) -> int | None:
+        """Best effort: the line of the key, found after the header of its table."""
+        parts = [p for p in re.split(r"\.(?![^\[]*\])", path) if p]
+        if not parts:
+            return None
+        last = re.sub(r"\[\d+\]$", "", parts[-1])
+        index = re.search(r"\[(\d+)\]", path)
+        occurrence = int(index.group(1)) if index else 0
+        start = 0
+        for depth in range(len(parts) - 1, 0, -1):
+            header = ".".join(re.sub(r"\[\d+\]", "", p) for p in parts[:depth])
+            for number, line in enumerate(self.lines):
+                if re.match(rf"^\s*\[\[?\s*{re.escape(header)}\s*\]\]?\s*(#.*)?$", line):
+                    start = number
+                    break
+            else:
+                continue
+            break
+        seen = 0
+        key = re.compile(rf"(^|[{{,\s]){re.escape(last)}\s*=")
+        for number in range(start, len(self.lines)):
+            if key.search(self.lines[number].split("#", 1)[0]):
+                if seen == occurrence or last not in ("amount", "scope", "interval", "remedies"):
+                    return number + 1
+                seen += 1
+        return None
+
+    def table(self, data: Any, path: str) -> dict[str, Any] | None:
+        if not isinstance(data, dict):
+            self.problem(path, N_("must be a table"))
+            return None
+        return data
+
+    def known(self, data: dict[str, Any], path: str, allowed: set[str]) -> None:
+        for key in data:
+            if key not in allowed:
+                self.problem(f"{path}.{key}" if path else key, N_("unknown key"))
+
+    def integer(
+        self, data: dict[str, Any], key: str, path: str, default: int, low: int, high: int
+    ) -> int:
+        value = data.get(key, default)
+        where = f"{path}.{key}" if path else key
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(where, N_("must be a whole number"))
+            return default
+        if not low <= value <= high:
+            self.problem(where, N_("must be between {low} and {high}"), low=low, high=high)
+            return default
+        return value
+
+    def choice(self, value: Any, where: str, choices: tuple[str, ...]) -> str | None:
+        if not isinstance(value, str) or value not in choices:
+            self.problem(
+                where,
+                N_('"{value}" is not one of: {choices}'),
+                value=value,
+                choices=", ".join(choices),
+            )
+            return None
+        return value
+
+    def labels(self, data: Any, path: str) -> Labels | None:
+        table = self.table(data, path)
+        if table is None:
+            return None
+        self.known(table, path, {"uk", "ru", "en", "money"})
+        texts = {}
+        for locale in ("uk", "ru", "en"):
+            text = table.get(locale)
+            if not isinstance(text, str) or not text.strip():
+                self.problem(f"{path}.{locale}", N_("a label in this language is required"))
+                return None
+            texts[locale] = text.strip()
+        return Labels(**texts)
+
+    def amount(self, value: Any, where: str, currency: str | None) -> Decimal | None:
+        if isinstance(value, float):
+            self.problem(where, N_('write amounts in quotes, like "1500.50"'))
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            self.problem(where, N_('write amounts in quotes, like "1500.50"'))
+            return None
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            self.problem(where, N_('"{value}" is not an amount'), value=value)
+            return None
+        if not amount.is_finite() or amount <= 0:
+            self.problem(where, N_("must be more than zero"))
+            return None
+        if currency:
+            digits = get_currency_precision(currency)
+            exponent = amount.as_tuple().exponent
+            if isinstance(exponent, int) and -exponent > digits:
+                self.problem(
+                    where,
+                    N_("{currency} allows {digits} decimal places at most"),
+                    currency=currency,
+                    digits=digits,
+                )
+                return None
+        return amount
+
+
+def load_policy(text: str) -> Policy:
+    """Parse and validate; raises PolicyError listing every problem found."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+        detail = re.sub(r"\s*\(at line.*\)$", "", str(error))
+        line = int(match.group(1)) if match else None
+        column = int(match.group(2)) if match else 0
+        raise PolicyError(
+            [
+                PolicyIssue(
+                    "",
+                    N_("not valid TOML at line {line}, column {column}: {detail}"),
+                    {"line": line, "column": column, "detail": detail},
+                )
+            ]
+        ) from None
+    reader = _Reader(text)
+    policy = _policy(reader, data)
+    if reader.issues or policy is None:
+        raise PolicyError(reader.issues)
+    return policy
+
+
+_TOP = {
+    "currency",
+    "timezone",
+    "week_start",
+    "reopen_window_days",
+    "escalation_sla_minutes",
+    "reminder_every_minutes",
+    "on_the_spot_minutes",
+    "digest",
+    "customer_key_may_be_phone",
+    "categories",
+    "remedies",
+    "roles",
+    "budgets",
+}
+
+
+def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
+    r.known(data, "", _TOP)
+    currency = data.get("currency")
+    if currency is None:
+        r.problem("currency", N_("is required"))
+    elif not isinstance(currency, str) or currency.upper() not in list_currencies():
+        r.problem("currency", N_('unknown currency "{value}"'), value=currency)
+    if not isinstance(currency, str) or currency.upper() not in list_currencies():
+        currency = None
+    else:
+        currency = currency.upper()
+    timezone = data.get("timezone")
+    if timezone is None:
+        r.problem("timezone", N_("is required"))
+    elif not isinstance(timezone, str) or timezone not in available_timezones():
+        r.problem("timezone", N_('unknown time zone "{value}"'), value=timezone)
+    if not isinstance(timezone, str) or timezone not in available_timezones():
+        timezone = None
+    else:
+        try:
+            ZoneInfo(timezone)
+        except ZoneInfoNotFoundError:
+            r.problem("timezone", N_('unknown time zone "{value}"'), value=timezone)
+            timezone = None
+    week_start = r.choice(data.get("week_start", "monday"), "week_start", WEEKDAYS)
+    reopen = r.integer(data, "reopen_window_days", "", 7, 0, 365)
+    sla = r.integer(data, "escalation_sla_minutes", "", 15, 1, 7 * 24 * 60)
+    reminder = r.integer(data, "reminder_every_minutes", "", sla, 1, 7 * 24 * 60)
+    on_the_spot = r.integer(data, "on_the_spot_minutes", "", 5, 1, 24 * 60)
+    phone = data.get("customer_key_may_be_phone", False)
+    if not isinstance(phone, bool):
+        r.problem("customer_key_may_be_phone", N_("must be true or false"))
+        phone = False
+
+    digest_weekday, digest_time = 0, "09:00"
+    if "digest" in data:
+        digest = r.table(data["digest"], "digest")
+        if digest is not None:
+            r.known(digest, "digest", {"weekday", "time"})
+            day = r.choice(digest.get("weekday", "monday"), "digest.weekday", WEEKDAYS)
+            digest_weekday = WEEKDAYS.index(day) if day else 0
+            when = digest.get("time", "09:00")
+            if not isinstance(when, str) or not _TIME.match(when):
+                r.problem("digest.time", N_("write the time as HH:MM, e.g. 09:00"))
+            else:
+                digest_time = when
+
+    categories = _labelled(r, data, "categories")
+    remedies: dict[str, Remedy] = {}
+    for key, value in _keyed(r, data, "remedies").items():
+        labels = r.labels(value, f"remedies.{key}")
+        money = value.get("money", True) if isinstance(value, dict) else True
+        if not isinstance(money, bool):
+            r.problem(f"remedies.{key}.money", N_("must be true or false"))
+            money = True
+        if labels:
+            remedies[key] = Remedy(key, labels, money)
+
+    roles = _roles(r, data, currency, set(remedies) if "remedies" in data else None)
+    budgets = _budgets(r, data, currency)
+    if not r.issues and currency and timezone and week_start:
+        return Policy(
+            currency=currency,
+            timezone=timezone,
+            categories=categories,
+            remedies=remedies,
+            roles=roles,
+            week_start=WEEKDAYS.index(week_start),
+            reopen_window_days=reopen,
+            escalation_sla_minutes=sla,
+            reminder_every_minutes=reminder,
+            on_the_spot_minutes=on_the_spot,
+            digest_weekday=digest_weekday,
+            digest_time=digest_time,
+            customer_key_may_be_phone=phone,
+            budgets=budgets,
+        )
+    return None
+
+
+def _keyed(r: _Reader, data: dict[str, Any], section: str) -> dict[str, Any]:
+    table = r.table(data.get(section, {}), section)
+    if not table:
+        r.problem(section, N_("at least one entry is needed"))
+        return {}
+    good = {}
+    for key, value in table.items():
+        if not _SLUG.match(key):
+            r.problem(
+                f"{section}.{key}", N_("keys are lowercase letters, digits and _ (20 at most)")
+            )
+        else:
+            good[key] = value
+    return good
+
+
+def _labelled(r: _Reader, data: dict[str, Any], section: str) -> dict[str, Labels]:
+    result = {}
+    for key, value in _keyed(r, data, section).items():
+        labels = r.labels(value, f"{section}.{key}")
+        if isinstance(value, dict) and "money" in value:
+            r.problem(f"{section}.{key}.money", N_("unknown key"))
+        if labels:
+            result[key] = labels
+    return result
+
+
+def _remedy_list(r: _Reader, value: Any, where: str, remedies: set[str] | None) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        r.problem(where, N_("must be a list of remedy keys"))
+        return ()
+    for item in value:
+        if remedies is not None and item not in remedies:
+            r.problem(where, N_('no remedy "{value}" in [remedies]'), value=item)
+    return tuple(value)
+
+
+def _roles(
+    r: _Reader, data: dict[str, Any], currency: str | None, remedies: set[str] | None
+) -> dict[str, RoleRules]:
+    table = r.table(data.get("roles", {}), "roles") or {}
+    if "frontline" not in table:
+        r.problem("roles", N_("the frontline role is required"))
+    roles: dict[str, RoleRules] = {}
+    for role, value in table.items():
+        path = f"roles.{role}"
+        if role not in ROLES:
+            r.problem(
+                path, N_('"{value}" is not one of: {choices}'), value=role, choices=", ".join(ROLES)
+            )
+            continue
+        rules = r.table(value, path)
+        if rules is None:
+            continue
+        r.known(rules, path, {"approver", "limits", "forbidden", "unlimited"})
+        approver = rules.get("approver", "none")
+        if approver != "none" and approver not in ROLES:
+            r.problem(
+                f"{path}.approver",
+                N_('"{value}" is not one of: {choices}'),
+                value=approver,
+                choices=", ".join((*ROLES, "none")),
+            )
+        unlimited = rules.get("unlimited", False)
+        if not isinstance(unlimited, bool):
+            r.problem(f"{path}.unlimited", N_("must be true or false"))
+            unlimited = False
+        forbidden = _remedy_list(r, rules.get("forbidden", []), f"{path}.forbidden", remedies)
+        limits = []
+        raw_limits = rules.get("limits", [])
+        if not isinstance(raw_limits, list):
+            r.problem(f"{path}.limits", N_("must be a list of tables"))
+            raw_limits = []
+        for index, raw in enumerate(raw_limits):
+            where = f"{path}.limits[{index}]"
+            item = r.table(raw, where)
+            if item is None:
+                continue
+            r.known(item, where, {"amount", "scope", "interval", "remedies"})
+            for required in ("amount", "scope", "interval"):
+                if required not in item:
+                    r.problem(f"{where}.{required}", N_("is required"))
+            if not {"amount", "scope", "interval"} <= set(item):
+                continue
+            amount = r.amount(item["amount"], f"{where}.amount", currency)
+            scope = r.choice(item["scope"], f"{where}.scope", SCOPES)
+            interval = r.choice(item["interval"], f"{where}.interval", INTERVALS)
+            only = _remedy_list(r, item.get("remedies", []), f"{where}.remedies", remedies)
+            if amount and scope and interval:
+                limits.append(Limit(amount, scope, interval, only))
+        keys = [limit.key for limit in limits]
+        for key in {k for k in keys if keys.count(k) > 1}:
+            r.problem(
+                f"{path}.limits", N_("two limits have the same scope and interval: {key}"), key=key
+            )
+        roles[role] = RoleRules(
+            role=role,
+            approver=None if approver == "none" else str(approver),
+            limits=tuple(limits),
+            forbidden=forbidden,
+            unlimited=unlimited,
+        )
+    for role, defined in roles.items():
+        if (
+            defined.approver is not None
+            and defined.approver not in roles
+            and not (defined.approver == "admin" and "manager" in roles)
+        ):
+            r.problem(
+                f"roles.{role}.approver",
+                N_('role "{value}" is not defined here'),
+                value=defined.approver,
+            )
+    _check_chains(r, roles)
+    return roles
+
+
+def _check_chains(r: _Reader, roles: dict[str, RoleRules]) -> None:
+    for start in roles:
+        chain = [start]
+        current = roles[start].approver
+        while current is not None and current in roles:
+            if current in chain:
+                r.problem(
+                    f"roles.{start}.approver",
+                    N_("the approver chain goes round in a circle: {chain}"),
+                    chain=" → ".join([*chain, current]),
+                )
+                break
+            chain.append(current)
+            current = roles[current].approver
+
+
+def _budgets(r: _Reader, data: dict[str, Any], currency: str | None) -> tuple[Budget, ...]:
+    raw = data.get("budgets", [])
+    if not isinstance(raw, list):
+        r.problem("budgets", N_("must be a list of tables"))
+        return ()
+    budgets = []
+    for index, item in enumerate(raw):
+        where = f"budgets[{index}]"
+        table = r.table(item, where)
+        if table is None:
+            continue
+        r.known(table, where, {"scope", "team", "amount", "interval"})
+        scope = r.choice(table.get("scope"), f"{where}.scope", ("org", "team"))
+        interval = r.choice(table.get("interval"), f"{where}.interval", INTERVALS[1:])
+        amount = r.amount(table.get("amount"), f"{where}.amount", currency)
+        team = table.get("team")
+        if scope == "team" and (not isinstance(team, str) or not team.strip()):
+            r.problem(f"{where}.team", N_("a team budget needs the team's name"))
+        if scope and interval and amount:
+            budgets.append(Budget(scope, amount, interval, team if scope == "team" else None))
+    return tuple(budgets)

@@ -1,0 +1,108 @@
+"""What a policy says, as frozen values: limits per role, remedies, categories, timings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+ROLES: tuple[str, ...] = ("frontline", "supervisor", "manager", "admin")
+SCOPES: tuple[str, ...] = ("case", "customer", "employee", "team", "org")
+INTERVALS: tuple[str, ...] = ("per_case", "day", "week", "month", "year", "all_time")
+WEEKDAYS: tuple[str, ...] = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+
+
+@dataclass(frozen=True)
+class Labels:
+    uk: str
+    ru: str
+    en: str
+
+    def get(self, locale: str) -> str:
+        return str(getattr(self, locale, self.en))
+
+
+@dataclass(frozen=True)
+class Remedy:
+    key: str
+    labels: Labels
+    money: bool = True
+
+
+@dataclass(frozen=True)
+class Limit:
+    """Up to `amount` in each `interval` window, counted over `scope` (Stripe-style)."""
+
+    amount: Decimal
+    scope: str
+    interval: str
+    remedies: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Stable name of the usage figure this limit needs, e.g. "customer:day"."""
+        base = f"{self.scope}:{self.interval}"
+        return f"{base}:{'+'.join(sorted(self.remedies))}" if self.remedies else base
+
+    def applies_to(self, remedy: str) -> bool:
+        return not self.remedies or remedy in self.remedies
+
+
+@dataclass(frozen=True)
+class RoleRules:
+    role: str
+    approver: str | None
+    limits: tuple[Limit, ...] = ()
+    forbidden: tuple[str, ...] = ()
+    unlimited: bool = False
+
+    def limits_for(self, remedy: str) -> tuple[Limit, ...]:
+        return tuple(limit for limit in self.limits if limit.applies_to(remedy))
+
+
+@dataclass(frozen=True)
+class Budget:
+    scope: str  # org | team
+    amount: Decimal
+    interval: str
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    currency: str
+    timezone: str
+    categories: dict[str, Labels]
+    remedies: dict[str, Remedy]
+    roles: dict[str, RoleRules]
+    week_start: int = 0  # Monday
+    reopen_window_days: int = 7
+    escalation_sla_minutes: int = 15
+    reminder_every_minutes: int = 15
+    on_the_spot_minutes: int = 5
+    digest_weekday: int = 0
+    digest_time: str = "09:00"
+    customer_key_may_be_phone: bool = False
+    budgets: tuple[Budget, ...] = field(default=())
+
+    def rules(self, role: str) -> RoleRules:
+        """The rules of a role; an admin without rules of their own spends as a manager."""
+        if role in self.roles:
+            return self.roles[role]
+        if role == "admin" and "manager" in self.roles:
+            manager = self.roles["manager"]
+            return RoleRules(
+                role="admin",
+                approver=None,
+                limits=manager.limits,
+                forbidden=manager.forbidden,
+                unlimited=manager.unlimited,
+            )
+        return RoleRules(role=role, approver=None)
