@@ -14,7 +14,7 @@ from babel.dates import format_datetime, format_timedelta
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 LOCALES: tuple[str, ...] = ("uk", "ru", "en")
 DEFAULT_LOCALE = "en"
@@ -65,8 +65,25 @@ def translations(locale: str) -> gettext.GNUTranslations:
     return compile_catalog(load_catalog(pick_locale(locale)))
 
 
+# Where English has no symbol for a currency (it would print "UAH1,500.00"), English readers
+# get the currency's home format, as DOMAIN's examples show ("1 500,00 ₴").
+_HOME_FORMAT = {
+    "UAH": "uk_UA",
+    "RUB": "ru_RU",
+    "KZT": "kk_KZ",
+    "PLN": "pl_PL",
+    "CZK": "cs_CZ",
+    "HUF": "hu_HU",
+    "GEL": "ka_GE",
+    "MDL": "ro_MD",
+}
+
+
 def format_money(amount: Decimal, currency: str, locale: str) -> str:
-    return format_currency(amount, currency, locale=babel_locale(locale))
+    where = babel_locale(locale)
+    if locale == "en" and get_currency_symbol(currency, locale=where) == currency:
+        where = Locale.parse(_HOME_FORMAT.get(currency, str(where)))
+    return format_currency(amount, currency, locale=where)
 
 
 def format_number(value: Decimal | int, locale: str) -> str:

@@ -98,7 +98,9 @@ def decide(
     if amount <= room:
         return Decision(Outcome.ALLOWED, role, remedy, amount, now=amount, checks=checks)
     outcome = Outcome.PARTIAL if room > 0 else Outcome.NEEDS_APPROVAL
-    approver = find_approver(policy, role, remedy, amount - room, usage)
+    # The approver's own limits must hold the whole request: what the requester gives now
+    # counts in the same shared windows as what the approver authorises.
+    approver = find_approver(policy, role, remedy, amount, usage)
     return Decision(outcome, role, remedy, amount, now=room, approver=approver, checks=checks)
 
 

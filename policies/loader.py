@@ -78,6 +78,10 @@ class _Reader:
         index = re.search(r"\[(\d+)\]", path)
         occurrence = int(index.group(1)) if index else 0
         start = 0
+        full = ".".join(parts)
+        for number, line in enumerate(self.lines):
+            if re.match(rf"^\s*\[\[?\s*{re.escape(full)}\s*\]\]?\s*(#.*)?$", line):
+                return number + 1
         for depth in range(len(parts) - 1, 0, -1):
             header = ".".join(re.sub(r"\[\d+\]", "", p) for p in parts[:depth])
             for number, line in enumerate(self.lines):
@@ -90,6 +94,8 @@ class _Reader:
         seen = 0
         key = re.compile(rf"(^|[{{,\s]){re.escape(last)}\s*=")
         for number in range(start, len(self.lines)):
+            if number > start and start and re.match(r"^\s*\[", self.lines[number]):
+                return None  # the next table begins: the key is not written at all
             if key.search(self.lines[number].split("#", 1)[0]):
                 if seen == occurrence or last not in ("amount", "scope", "interval", "remedies"):
                     return number + 1

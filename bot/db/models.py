@@ -1,4 +1,4 @@
-"""Tables: organisations, teams, accounts, members, invites, processed updates, FSM state."""
+"""Tables: organisations, teams, accounts, members, invites, policies, processed updates, FSM."""
 
 from __future__ import annotations
 
@@ -151,3 +151,19 @@ class FsmState(Base):
     state: Mapped[str | None] = mapped_column(String(255))
     data: Mapped[str] = mapped_column(Text, default="{}")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PolicyVersion(Base):
+    """Every policy an organisation has had; the newest activated one is in force. An
+    uploaded file waits here, not activated, until an admin confirms it."""
+
+    __tablename__ = "policy_version"
+    __table_args__ = (UniqueConstraint("org_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

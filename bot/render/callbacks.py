@@ -24,6 +24,11 @@ class TeamAction(CallbackData, prefix="tm"):
     value: str = ""
 
 
+class PolicyStep(CallbackData, prefix="pv"):
+    action: str  # file | on
+    draft_id: int = 0
+
+
 class OrgPick(CallbackData, prefix="og"):
     org_id: int
 

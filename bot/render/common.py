@@ -88,6 +88,7 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("start", __("Home screen"), Role.FRONTLINE),
+    Command("policy", __("Your spending rules"), Role.FRONTLINE),
     Command("invite", __("Invite staff"), Role.ADMIN),
     Command("team", __("Members, roles, teams"), Role.ADMIN),
     Command("language", __("Change language"), Role.FRONTLINE),

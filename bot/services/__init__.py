@@ -8,6 +8,7 @@ from bot.services.context import ContextService
 from bot.services.invites import InviteService
 from bot.services.members import MemberService
 from bot.services.organisations import OrganisationService
+from bot.services.policies import PolicyService
 from bot.services.updates import UpdateLog
 
 
@@ -20,5 +21,6 @@ class Services:
         self.context = ContextService(db, self.clock)
         self.updates = UpdateLog(db, self.clock)
         self.invites = InviteService(db, self.clock)
-        self.organisations = OrganisationService(db, self.clock, self.invites)
+        self.policies = PolicyService(db, self.clock)
+        self.organisations = OrganisationService(db, self.clock, self.invites, self.policies)
         self.members = MemberService(db, self.clock)

@@ -14,6 +14,7 @@ from bot.db.engine import Database
 from bot.db.models import Organisation, Role, Team
 from bot.services.errors import ServiceError
 from bot.services.invites import InviteService
+from bot.services.policies import PolicyService
 
 OWNER_INVITE_TTL = timedelta(days=7)
 
@@ -53,10 +54,13 @@ def check_name(name: str, limit: int) -> str:
 
 
 class OrganisationService:
-    def __init__(self, db: Database, clock: Clock, invites: InviteService) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, invites: InviteService, policies: PolicyService
+    ) -> None:
         self.db = db
         self.clock = clock
         self.invites = invites
+        self.policies = policies
 
     async def create(
         self, name: str, currency: str, timezone: str, teams: list[str] | tuple[str, ...] = ()
@@ -72,6 +76,7 @@ class OrganisationService:
             await session.flush()
             for team_name in team_names:
                 session.add(Team(org_id=org.id, name=team_name, created_at=now))
+            await self.policies.add_default(session, org)
             code = await self.invites.issue(
                 session,
                 org_id=org.id,

@@ -1,0 +1,136 @@
+"""The organisation's policy in force, and replacing it: propose (validated, stored as a
+draft), then activate on an admin's confirmation. Decisions record the version they used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.engine import Database
+from bot.db.models import Organisation, PolicyVersion
+from bot.services.context import MemberView
+from bot.services.errors import ServiceError
+from bot.services.invites import _require_admin
+from policies.defaults import default_policy_text
+from policies.loader import load_policy
+from policies.model import Policy
+
+MAX_POLICY_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class PolicyInForce:
+    version_id: int
+    version: int
+    source: str
+    policy: Policy
+    activated_at: datetime
+
+
+@dataclass(frozen=True)
+class Proposal:
+    draft_id: int
+    version: int
+    current: Policy
+    proposed: Policy
+
+
+class PolicyService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self._parsed: dict[int, Policy] = {}  # version id → policy; versions never change
+
+    def _parse(self, row: PolicyVersion) -> Policy:
+        if row.id not in self._parsed:
+            self._parsed[row.id] = load_policy(row.source)
+        return self._parsed[row.id]
+
+    async def in_force(self, org_id: int) -> PolicyInForce:
+        async with self.db.reading() as session:
+            row = await _newest_active(session, org_id)
+        if row is None:
+            # Organisations made before policies existed get the default on first use.
+            async with self.db.transaction() as session:
+                row = await _newest_active(session, org_id)
+                if row is None:
+                    org = await session.get(Organisation, org_id)
+                    if org is None:
+                        raise ServiceError("not_allowed")
+                    row = await self.add_default(session, org)
+        assert row.activated_at is not None
+        return PolicyInForce(row.id, row.version, row.source, self._parse(row), row.activated_at)
+
+    async def add_default(self, session: AsyncSession, org: Organisation) -> PolicyVersion:
+        row = PolicyVersion(
+            org_id=org.id,
+            version=await _next_version(session, org.id),
+            source=default_policy_text(org.currency, org.timezone),
+            created_at=self.clock.now(),
+            activated_at=self.clock.now(),
+        )
+        session.add(row)
+        await session.flush()
+        return row
+
+    async def propose(self, actor: MemberView, source: bytes) -> Proposal:
+        """Validate an uploaded file and keep it as a draft; PolicyError lists what is wrong."""
+        if len(source) > MAX_POLICY_BYTES:
+            raise ServiceError("policy_too_big", limit=MAX_POLICY_BYTES // 1024)
+        try:
+            text = source.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ServiceError("policy_not_utf8") from None
+        proposed = load_policy(text)
+        current = await self.in_force(actor.org_id)
+        if proposed.currency != actor.currency:
+            raise ServiceError(
+                "policy_currency", currency=proposed.currency, expected=actor.currency
+            )
+        if proposed.timezone != actor.timezone:
+            raise ServiceError(
+                "policy_timezone", timezone=proposed.timezone, expected=actor.timezone
+            )
+        async with self.db.transaction() as session:
+            await _require_admin(session, actor)
+            row = PolicyVersion(
+                org_id=actor.org_id,
+                version=await _next_version(session, actor.org_id),
+                source=text,
+                created_by_id=actor.id,
+                created_at=self.clock.now(),
+            )
+            session.add(row)
+            await session.flush()
+            return Proposal(row.id, row.version, current.policy, proposed)
+
+    async def activate(self, actor: MemberView, draft_id: int) -> PolicyInForce:
+        async with self.db.transaction() as session:
+            await _require_admin(session, actor)
+            row = await session.get(PolicyVersion, draft_id)
+            if row is None or row.org_id != actor.org_id:
+                raise ServiceError("no_such_policy")
+            if row.activated_at is not None:
+                raise ServiceError("policy_already_active", version=row.version)
+            row.activated_at = self.clock.now()
+        return await self.in_force(actor.org_id)
+
+
+async def _newest_active(session: AsyncSession, org_id: int) -> PolicyVersion | None:
+    return await session.scalar(
+        select(PolicyVersion)
+        .where(PolicyVersion.org_id == org_id, PolicyVersion.activated_at.is_not(None))
+        .order_by(PolicyVersion.activated_at.desc(), PolicyVersion.version.desc())
+        .limit(1)
+    )
+
+
+async def _next_version(session: AsyncSession, org_id: int) -> int:
+    newest = await session.scalar(
+        select(func.max(PolicyVersion.version)).where(PolicyVersion.org_id == org_id)
+    )
+    return int(newest or 0) + 1
