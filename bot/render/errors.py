@@ -23,15 +23,16 @@ def refusal(error: ServiceError) -> str:
         "bad_language": _("Pick one of the languages on the buttons."),
         "bad_uses": _("Pick the number of people on the buttons."),
         "bad_ttl": _("Pick how long the link works on the buttons."),
-        "policy_too_big": _("The file is too big: at most {limit} KB.").format(**error.params),
+        "policy_too_big": _("The file is too big: at most {limit} KB."),
         "policy_not_utf8": _("The file must be plain text in UTF-8."),
         "policy_currency": _(
             "The file is in {currency}, but the organisation works in {expected}."
-        ).format(**error.params),
+        ),
         "policy_timezone": _(
             "The file's time zone is {timezone}, but the organisation's is {expected}."
-        ).format(**error.params),
+        ),
         "no_such_policy": _("This policy draft no longer exists. Send the file again."),
-        "policy_already_active": _("Version {version} is already in force.").format(**error.params),
+        "policy_already_active": _("Version {version} is already in force."),
     }
-    return messages.get(error.code, _("Something went wrong. Please try again."))
+    template = messages.get(error.code, _("Something went wrong. Please try again."))
+    return template.format(**error.params)
