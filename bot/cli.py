@@ -155,42 +155,33 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+async def _migrate(settings: Settings, action: str, revision: str | None) -> int:
+    """Move the schema (or only report it) and print where the database now stands."""
     from bot.db import migrate
     from bot.db.engine import Database
 
     db = Database(settings.database_url)
     try:
-        await migrate.upgrade(db.engine, args.revision)
-        print(f"database at {await migrate.current_revision(db.engine)}")
-    finally:
-        await db.dispose()
-    return 0
-
-
-async def cmd_db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db import migrate
-    from bot.db.engine import Database
-
-    db = Database(settings.database_url)
-    try:
-        await migrate.downgrade(db.engine, args.revision)
+        if action == "upgrade":
+            await migrate.upgrade(db.engine, revision or "head")
+        elif action == "downgrade":
+            await migrate.downgrade(db.engine, revision or "base")
         print(f"database at {await migrate.current_revision(db.engine) or 'base'}")
     finally:
         await db.dispose()
     return 0
 
 
-async def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db import migrate
-    from bot.db.engine import Database
+async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    return await _migrate(settings, "upgrade", args.revision)
 
-    db = Database(settings.database_url)
-    try:
-        print(await migrate.current_revision(db.engine) or "base")
-    finally:
-        await db.dispose()
-    return 0
+
+async def cmd_db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
+    return await _migrate(settings, "downgrade", args.revision)
+
+
+async def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
+    return await _migrate(settings, "current", None)
 
 
 async def bot_username(settings: Settings) -> str:

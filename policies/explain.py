@@ -72,25 +72,22 @@ def explain(decision: Decision, policy: Policy, locale: str) -> str:
     tightest = min(decision.checks, key=lambda c: c.remaining, default=None)
     if tightest is None:
         first = t.gettext("Your role cannot spend money on its own.")
-    elif decision.outcome == Outcome.ALLOWED:
-        first = t.gettext(
-            "You can give {amount} now: the limit {per} has {left} left of {total}."
-        ).format(
-            amount=_money(decision.requested, policy, locale),
-            per=per(tightest.limit, policy, locale),
-            left=_money(tightest.remaining, policy, locale),
-            total=_money(tightest.limit.amount, policy, locale),
+    elif decision.outcome in (Outcome.ALLOWED, Outcome.PARTIAL):
+        template = (
+            t.gettext("You can give {amount} now: the limit {per} has {left} left of {total}.")
+            if decision.outcome == Outcome.ALLOWED
+            else t.gettext(
+                "You can give up to {amount} now: the limit {per} has {left} left of {total}."
+            )
         )
-        return first
-    elif decision.outcome == Outcome.PARTIAL:
-        first = t.gettext(
-            "You can give up to {amount} now: the limit {per} has {left} left of {total}."
-        ).format(
+        first = template.format(
             amount=_money(decision.now, policy, locale),
             per=per(tightest.limit, policy, locale),
             left=_money(tightest.remaining, policy, locale),
             total=_money(tightest.limit.amount, policy, locale),
         )
+        if decision.outcome == Outcome.ALLOWED:
+            return first
     else:
         first = t.gettext("The limit {per} is used up: {used} of {total}.").format(
             per=per(tightest.limit, policy, locale),
