@@ -167,3 +167,144 @@ class PolicyVersion(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class CaseState(StrEnum):
+    OPEN = "open"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    CANCELLED = "cancelled"
+
+
+class Case(Base):
+    """One customer problem, from logging to outcome."""
+
+    __tablename__ = "case"
+    __table_args__ = (
+        UniqueConstraint("org_id", "code"),
+        CheckConstraint(
+            "state IN ('open', 'escalated', 'resolved', 'reopened', 'cancelled')", name="state"
+        ),
+        Index("ix_case_org_customer", "org_id", "customer_key"),
+        Index("ix_case_org_created", "org_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(8))
+    category: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text)
+    photo_file_id: Mapped[str | None] = mapped_column(String(255))
+    voice_file_id: Mapped[str | None] = mapped_column(String(255))
+    customer_key: Mapped[str | None] = mapped_column(String(64))
+    customer_words: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_version.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    first_contact: Mapped[bool | None] = mapped_column(Boolean)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_ever: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Spend(Base):
+    """Money given to a customer, in minor units of the organisation's currency (exact sums
+    in SQL on SQLite as on PostgreSQL)."""
+
+    __tablename__ = "spend"
+    __table_args__ = (
+        CheckConstraint("amount_minor >= 0", name="amount"),
+        Index("ix_spend_org_created", "org_id", "created_at"),
+        Index("ix_spend_case", "case_id"),
+        Index("ix_spend_customer", "org_id", "customer_key", "created_at"),
+        Index("ix_spend_authoriser", "authorised_by_id", "created_at"),
+        Index("ix_spend_team", "team_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
+    customer_key: Mapped[str | None] = mapped_column(String(64))
+    remedy: Mapped[str] = mapped_column(String(20))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    given_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    authorised_by_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_version.id"))
+    # One confirmation, one spend: a double tap carries the same key.
+    request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Escalation(Base):
+    """A request to a higher role for a spend above one's authority."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'decided', 'withdrawn')", name="state"),
+        Index("ix_escalation_org_state", "org_id", "state", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    requester_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    remedy: Mapped[str] = mapped_column(String(20))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    approver_role: Mapped[str | None] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    decision: Mapped[str | None] = mapped_column(String(12))
+    approved_minor: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    policy_version_id: Mapped[int] = mapped_column(ForeignKey("policy_version.id"))
+    request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CaseEvent(Base):
+    """The append-only audit trail: every transition and spend of a case."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_version.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Survey(Base):
+    """A one-time customer survey link (only its hash is kept) and the answer."""
+
+    __tablename__ = "survey"
+    __table_args__ = (
+        CheckConstraint("csat IS NULL OR (csat BETWEEN 1 AND 5)", name="csat"),
+        CheckConstraint("ces IS NULL OR (ces BETWEEN 1 AND 7)", name="ces"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    opened_by: Mapped[int | None] = mapped_column(BigInteger)
+    language: Mapped[str | None] = mapped_column(String(2))
+    csat: Mapped[int | None] = mapped_column(Integer)
+    ces: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,440 @@
+"""Cases on the floor: logging, authority (what is left in each window), and giving a remedy
+with the limit check and the write in one transaction that holds across processes."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.engine import Database
+from bot.db.models import (
+    Case,
+    CaseEvent,
+    CaseState,
+    Escalation,
+    Member,
+    Organisation,
+    Role,
+    Spend,
+)
+from bot.money import from_minor, to_minor
+from bot.services.context import MemberView
+from bot.services.errors import ServiceError
+from bot.services.policies import PolicyService
+from policies.engine import Decision, Outcome, UsageQuery, decide, usage_needed, window
+from policies.model import Policy
+
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+DESCRIPTION_LIMIT = 3000  # leaves room on a 4096-character card for everything else
+CUSTOMER_KEY_LIMIT = 64
+_PHONE = re.compile(r"^\+?[\d\s().-]{7,}$")
+
+
+@dataclass(frozen=True)
+class CaseView:
+    id: int
+    code: str
+    org_id: int
+    category: str
+    description: str
+    customer_key: str | None
+    customer_words: str | None
+    state: str
+    reporter_id: int
+    owner_id: int
+    team_id: int | None
+    created_at: datetime
+    spent: Decimal
+
+
+@dataclass(frozen=True)
+class Given:
+    """What happened to a request to give a remedy."""
+
+    decision: Decision
+    given: Decimal  # recorded as a spend now
+    escalated: Decimal  # asked of an approver
+    escalation_id: int | None
+    repeated: bool = False  # the same confirmation arrived again: nothing new was written
+
+
+def new_code() -> str:
+    return "K-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(4))
+
+
+def _view(case: Case, spent_minor: int, currency: str) -> CaseView:
+    return CaseView(
+        id=case.id,
+        code=case.code,
+        org_id=case.org_id,
+        category=case.category,
+        description=case.description,
+        customer_key=case.customer_key,
+        customer_words=case.customer_words,
+        state=case.state,
+        reporter_id=case.reporter_id,
+        owner_id=case.owner_id,
+        team_id=case.team_id,
+        created_at=case.created_at,
+        spent=from_minor(spent_minor, currency),
+    )
+
+
+class CaseService:
+    def __init__(self, db: Database, clock: Clock, policies: PolicyService) -> None:
+        self.db = db
+        self.clock = clock
+        self.policies = policies
+
+    async def create(
+        self,
+        actor: MemberView,
+        *,
+        category: str,
+        description: str,
+        customer_key: str | None = None,
+        customer_words: str | None = None,
+        photo_file_id: str | None = None,
+        voice_file_id: str | None = None,
+    ) -> CaseView:
+        current = await self.policies.in_force(actor.org_id)
+        policy = current.policy
+        if category not in policy.categories:
+            raise ServiceError("no_such_category")
+        description = description.strip()
+        if not description and not (photo_file_id or voice_file_id):
+            raise ServiceError("description_empty")
+        if len(description) > DESCRIPTION_LIMIT:
+            raise ServiceError("description_too_long", limit=DESCRIPTION_LIMIT)
+        key = " ".join((customer_key or "").split()) or None
+        if key and len(key) > CUSTOMER_KEY_LIMIT:
+            raise ServiceError("customer_key_too_long", limit=CUSTOMER_KEY_LIMIT)
+        if key and _PHONE.match(key) and not policy.customer_key_may_be_phone:
+            raise ServiceError("customer_key_phone")
+        now = self.clock.now()
+        for _ in range(5):
+            try:
+                async with self.db.transaction() as session:
+                    await _active_member(session, actor)
+                    case = Case(
+                        org_id=actor.org_id,
+                        code=new_code(),
+                        category=category,
+                        description=description,
+                        photo_file_id=photo_file_id,
+                        voice_file_id=voice_file_id,
+                        customer_key=key,
+                        customer_words=(customer_words or "").strip() or None,
+                        state=CaseState.OPEN,
+                        reporter_id=actor.id,
+                        owner_id=actor.id,
+                        team_id=actor.team_id,
+                        policy_version_id=current.version_id,
+                        created_at=now,
+                        reopened_count=0,
+                        escalated_ever=False,
+                    )
+                    session.add(case)
+                    await session.flush()
+                    _event(
+                        session,
+                        case,
+                        actor.id,
+                        "created",
+                        current.version_id,
+                        now,
+                        category=category,
+                        customer_key=key,
+                    )
+                    return _view(case, 0, actor.currency)
+            except IntegrityError:
+                continue  # the short code was taken in this organisation: draw another
+        raise ServiceError("try_again")
+
+    async def get(self, actor: MemberView, case_id: int) -> CaseView:
+        async with self.db.reading() as session:
+            case = await _case_of_org(session, actor, case_id)
+            spent = await _spent_on_case(session, case.id)
+            return _view(case, spent, actor.currency)
+
+    async def customer_history(
+        self, actor: MemberView, customer_key: str
+    ) -> tuple[list[CaseView], Decimal]:
+        """Earlier cases of a returning customer, and what was spent on them today."""
+        current = await self.policies.in_force(actor.org_id)
+        today = window("day", self.clock.now(), current.policy.timezone)
+        async with self.db.reading() as session:
+            cases = (
+                await session.scalars(
+                    select(Case)
+                    .where(Case.org_id == actor.org_id, Case.customer_key == customer_key)
+                    .order_by(Case.created_at.desc())
+                    .limit(5)
+                )
+            ).all()
+            views = [_view(c, await _spent_on_case(session, c.id), actor.currency) for c in cases]
+            spent_today = await session.scalar(
+                select(func.coalesce(func.sum(Spend.amount_minor), 0)).where(
+                    Spend.org_id == actor.org_id,
+                    Spend.customer_key == customer_key,
+                    *((Spend.created_at >= today[0], Spend.created_at < today[1]) if today else ()),
+                )
+            )
+        return views, from_minor(int(spent_today or 0), actor.currency)
+
+    async def authority(
+        self, actor: MemberView, remedy: str, case_id: int | None = None
+    ) -> Decision:
+        """What the member may give now for this remedy (on this case, if given): the
+        decision for the smallest amount, whose checks show every limit's room."""
+        current = await self.policies.in_force(actor.org_id)
+        policy = current.policy
+        async with self.db.reading() as session:
+            case = await _case_of_org(session, actor, case_id) if case_id else None
+            usage = await count_usage(
+                session,
+                policy,
+                usage_needed(policy, actor.role, remedy),
+                actor,
+                case,
+                self.clock.now(),
+            )
+        probe = Decimal(1).scaleb(-2) if policy.remedies[remedy].money else Decimal(0)
+        return decide(policy, actor.role, remedy, probe, usage)
+
+    async def give(
+        self,
+        actor: MemberView,
+        case_id: int,
+        remedy: str,
+        amount: Decimal,
+        request_key: str,
+        mode: str = "give",
+    ) -> Given:
+        """Check and record in one transaction. `mode`: "give" records only what is within
+        authority and fully allowed; "split" gives what is allowed now and asks approval for
+        the rest; "ask" asks approval for all of it."""
+        current = await self.policies.in_force(actor.org_id)
+        policy = current.policy
+        if remedy not in policy.remedies:
+            raise ServiceError("no_such_remedy")
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            # Serialise spends of one organisation across processes: a row lock on
+            # PostgreSQL; on SQLite the transaction already began IMMEDIATE.
+            await session.execute(
+                select(Organisation.id).where(Organisation.id == actor.org_id).with_for_update()
+            )
+            earlier = await _repeat(session, request_key, actor, policy)
+            if earlier is not None:
+                return earlier
+            member = await _active_member(session, actor)
+            case = await _case_of_org(session, actor, case_id)
+            _may_act_on(case, member)
+            if case.state not in (CaseState.OPEN, CaseState.REOPENED):
+                raise ServiceError("case_not_open", state=case.state)
+            usage = await count_usage(
+                session, policy, usage_needed(policy, member.role, remedy), actor, case, now
+            )
+            decision = decide(policy, member.role, remedy, amount, usage)
+            if decision.outcome == Outcome.FORBIDDEN:
+                return Given(decision, Decimal(0), Decimal(0), None)
+            give_now = Decimal(0)
+            ask = Decimal(0)
+            if decision.outcome == Outcome.ALLOWED:
+                give_now = amount
+            elif mode == "split" and decision.outcome == Outcome.PARTIAL:
+                give_now, ask = decision.now, decision.rest
+            elif mode in ("ask", "split"):
+                ask = amount
+            else:
+                # Authority changed since the person saw it: write nothing, show it again.
+                return Given(decision, Decimal(0), Decimal(0), None)
+            if give_now > 0 or not policy.remedies[remedy].money:
+                session.add(
+                    Spend(
+                        org_id=actor.org_id,
+                        case_id=case.id,
+                        team_id=case.team_id,
+                        customer_key=case.customer_key,
+                        remedy=remedy,
+                        amount_minor=to_minor(give_now, actor.currency),
+                        given_by_id=member.id,
+                        authorised_by_id=member.id,
+                        policy_version_id=current.version_id,
+                        request_key=request_key,
+                        created_at=now,
+                    )
+                )
+                _event(
+                    session,
+                    case,
+                    member.id,
+                    "spend",
+                    current.version_id,
+                    now,
+                    remedy=remedy,
+                    amount=str(give_now),
+                )
+            escalation_id = None
+            if ask > 0:
+                escalation = Escalation(
+                    org_id=actor.org_id,
+                    case_id=case.id,
+                    requester_id=member.id,
+                    remedy=remedy,
+                    amount_minor=to_minor(ask, actor.currency),
+                    approver_role=decision.approver,
+                    state="pending",
+                    policy_version_id=current.version_id,
+                    request_key=request_key if give_now == 0 else f"{request_key}:rest",
+                    created_at=now,
+                )
+                session.add(escalation)
+                await session.flush()
+                escalation_id = escalation.id
+                case.state = CaseState.ESCALATED
+                case.escalated_ever = True
+                _event(
+                    session,
+                    case,
+                    member.id,
+                    "escalated",
+                    current.version_id,
+                    now,
+                    remedy=remedy,
+                    amount=str(ask),
+                    approver=decision.approver,
+                    escalation_id=escalation.id,
+                )
+            return Given(decision, give_now, ask, escalation_id)
+
+
+async def count_usage(
+    session: AsyncSession,
+    policy: Policy,
+    queries: list[UsageQuery],
+    actor: MemberView,
+    case: Case | None,
+    now: datetime,
+) -> dict[str, Decimal]:
+    """Sum the spends each limit counts, in its current window, with SQL aggregates."""
+    usage: dict[str, Decimal] = {}
+    for query in queries:
+        conditions: list[Any] = [Spend.org_id == actor.org_id]
+        if query.scope == "case" or query.interval == "per_case":
+            if case is None:
+                usage[query.key] = Decimal(0)
+                continue
+            conditions.append(Spend.case_id == case.id)
+        if query.scope == "customer":
+            # Without a customer key the case itself is the customer.
+            if case is None:
+                usage[query.key] = Decimal(0)
+                continue
+            conditions.append(
+                Spend.customer_key == case.customer_key
+                if case.customer_key
+                else Spend.case_id == case.id
+            )
+        elif query.scope == "employee":
+            conditions.append(Spend.authorised_by_id == actor.id)
+        elif query.scope == "team":
+            team_id = case.team_id if case is not None else actor.team_id
+            conditions.append(
+                Spend.team_id == team_id if team_id is not None else Spend.team_id.is_(None)
+            )
+        bounds = window(query.interval, now, policy.timezone, policy.week_start)
+        if bounds is not None:
+            conditions += [Spend.created_at >= bounds[0], Spend.created_at < bounds[1]]
+        if query.remedies:
+            conditions.append(Spend.remedy.in_(query.remedies))
+        total = await session.scalar(
+            select(func.coalesce(func.sum(Spend.amount_minor), 0)).where(*conditions)
+        )
+        usage[query.key] = from_minor(int(total or 0), actor.currency)
+    return usage
+
+
+async def _repeat(
+    session: AsyncSession, request_key: str, actor: MemberView, policy: Policy
+) -> Given | None:
+    spend = await session.scalar(select(Spend).where(Spend.request_key == request_key))
+    escalation = await session.scalar(
+        select(Escalation).where(Escalation.request_key.in_([request_key, f"{request_key}:rest"]))
+    )
+    if spend is None and escalation is None:
+        return None
+    remedy = spend.remedy if spend else escalation.remedy  # type: ignore[union-attr]
+    given = from_minor(spend.amount_minor, actor.currency) if spend else Decimal(0)
+    asked = from_minor(escalation.amount_minor, actor.currency) if escalation else Decimal(0)
+    decision = Decision(
+        Outcome.ALLOWED if not escalation else Outcome.PARTIAL,
+        actor.role,
+        remedy,
+        given + asked,
+        now=given,
+    )
+    return Given(decision, given, asked, escalation.id if escalation else None, repeated=True)
+
+
+async def _active_member(session: AsyncSession, actor: MemberView) -> Member:
+    member = await session.get(Member, actor.id)
+    if member is None or not member.active or member.org_id != actor.org_id:
+        raise ServiceError("not_allowed")
+    return member
+
+
+async def _case_of_org(session: AsyncSession, actor: MemberView, case_id: int | None) -> Case:
+    case = await session.get(Case, case_id) if case_id else None
+    # Another organisation's case looks exactly like a missing one.
+    if case is None or case.org_id != actor.org_id:
+        raise ServiceError("no_such_case")
+    return case
+
+
+def _may_act_on(case: Case, member: Member) -> None:
+    if member.id in (case.reporter_id, case.owner_id):
+        return
+    if Role(member.role).at_least(Role.SUPERVISOR):
+        return
+    raise ServiceError("not_your_case")
+
+
+async def _spent_on_case(session: AsyncSession, case_id: int) -> int:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Spend.amount_minor), 0)).where(Spend.case_id == case_id)
+    )
+    return int(total or 0)
+
+
+def _event(
+    session: AsyncSession,
+    case: Case,
+    actor_id: int | None,
+    kind: str,
+    policy_version_id: int | None,
+    now: datetime,
+    **payload: Any,
+) -> None:
+    session.add(
+        CaseEvent(
+            org_id=case.org_id,
+            case_id=case.id,
+            actor_id=actor_id,
+            kind=kind,
+            payload=json.dumps(payload, ensure_ascii=False, default=str),
+            policy_version_id=policy_version_id,
+            created_at=now,
+        )
+    )
