@@ -11,6 +11,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.render import errors, onboarding
 from bot.render.callbacks import JoinStep, LanguagePick
+from bot.render.common import new_case_keyboard
 from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
@@ -102,10 +103,15 @@ async def join(
         # The menu first: when the welcome appears, the commands it lists are in place.
         await set_member_menu(bot, i18n, joined.member, several)
         await show(query, onboarding.home(joined.member, several, welcome=True))
+        await bot.send_message(
+            ctx.user.id, onboarding.new_case_hint(), reply_markup=new_case_keyboard()
+        )
 
 
 @routes.message(CommandStart())
 async def home(message: Message, ctx: Context, state: FSMContext) -> None:
     await state.clear()
     assert ctx.member is not None
-    await message.answer(onboarding.home(ctx.member, ctx.org_count > 1))
+    await message.answer(
+        onboarding.home(ctx.member, ctx.org_count > 1), reply_markup=new_case_keyboard()
+    )

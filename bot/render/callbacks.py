@@ -35,3 +35,9 @@ class OrgPick(CallbackData, prefix="og"):
 
 class Cancel(CallbackData, prefix="x"):
     pass
+
+
+class CaseStep(CallbackData, prefix="cs"):
+    action: str  # cat | skip | create | back | remedy | give | mode
+    value: str = ""
+    case_id: int = 0

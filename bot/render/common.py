@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from aiogram.types import BotCommand, InlineKeyboardButton
+from aiogram.types import BotCommand, InlineKeyboardButton, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n.lazy_proxy import LazyProxy
@@ -88,6 +88,7 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("start", __("Home screen"), Role.FRONTLINE),
+    Command("new", __("Log a customer's problem"), Role.FRONTLINE),
     Command("policy", __("Your spending rules"), Role.FRONTLINE),
     Command("invite", __("Invite staff"), Role.ADMIN),
     Command("team", __("Members, roles, teams"), Role.ADMIN),
@@ -103,6 +104,13 @@ def commands_for(role: str, several_orgs: bool = False) -> list[BotCommand]:
     if several_orgs:
         menu.insert(1, BotCommand(command="org", description=_("Switch organisation")))
     return menu
+
+
+def new_case_keyboard() -> ReplyKeyboardMarkup:
+    """The one button a person on the floor needs at any moment."""
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=_("New case"))]], resize_keyboard=True, is_persistent=True
+    )
 
 
 def stranger_commands() -> list[BotCommand]:

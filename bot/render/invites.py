@@ -43,7 +43,7 @@ def choose_role() -> Screen:
         )
         for role in Role
     ]
-    text = f"{_title(1)}\n{_('Who are you inviting?')}"
+    text = "\n".join((_title(1), _("Who are you inviting?")))
     return text, InlineKeyboardMarkup(inline_keyboard=[*_rows(buttons), [cancel_button()]])
 
 
@@ -57,7 +57,7 @@ def choose_team(teams: list[tuple[int, str]]) -> Screen:
     buttons.append(
         InlineKeyboardButton(text=_("No team"), callback_data=InviteStep(action="team").pack())
     )
-    text = f"{_title(2)}\n{_('Which team will they join?')}"
+    text = "\n".join((_title(2), _("Which team will they join?")))
     return text, InlineKeyboardMarkup(inline_keyboard=[*_rows(buttons), _nav("team")])
 
 
@@ -69,7 +69,7 @@ def choose_uses() -> Screen:
         )
         for n in USES_CHOICES
     ]
-    text = f"{_title(3)}\n{_('How many people may join with this link?')}"
+    text = "\n".join((_title(3), _("How many people may join with this link?")))
     return text, InlineKeyboardMarkup(inline_keyboard=[buttons, _nav("uses")])
 
 
@@ -81,7 +81,7 @@ def choose_ttl() -> Screen:
         )
         for n in DAYS_CHOICES
     ]
-    text = f"{_title(4)}\n{_('How long will the link work?')}"
+    text = "\n".join((_title(4), _("How long will the link work?")))
     return text, InlineKeyboardMarkup(inline_keyboard=[buttons, _nav("ttl")])
 
 

@@ -98,6 +98,10 @@ def home(member: MemberView, several_orgs: bool = False, welcome: bool = False) 
     return "\n".join(lines)
 
 
+def new_case_hint() -> str:
+    return _("When a customer has a problem, tap «New case» below.")
+
+
 def cancelled() -> str:
     return _("Cancelled. Nothing was changed.")
 

@@ -70,3 +70,18 @@ def test_translations_compile_in_memory_with_plurals() -> None:
     assert ru.ngettext("{count} day", "{count} days", 21) == "{count} день"
     assert ru.ngettext("{count} day", "{count} days", 22) == "{count} дня"
     assert ru.ngettext("{count} day", "{count} days", 11) == "{count} дней"
+
+
+def test_no_gettext_call_hides_inside_an_f_string() -> None:
+    """Babel cannot see `_()` inside an f-string: such text would never be translated."""
+    import re
+
+    root = LOCALES_DIR.parent
+    hidden = [
+        f"{path.relative_to(root)}:{number}"
+        for folder in ("bot", "handlers", "policies")
+        for path in (root / folder).rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"""f["'][^"']*\{\s*(_|gettext|ngettext)\(""", line)
+    ]
+    assert hidden == []

@@ -23,6 +23,8 @@ async def join(user: SandboxUser, code: str, language_label: str, join_label: st
     await user.expect(where=lambda m: join_label in m.button_labels)
     await user.press(join_label)
     welcome = await user.expect(where=lambda m: not m.buttons and m.edited)
+    # Then the hint that brings the "New case" button.
+    await user.sandbox.wait_for(lambda: True if user.reply_keyboard else None, 10)
     return welcome.text
 
 
@@ -56,7 +58,9 @@ async def owner_joins(h: Harness) -> SandboxUser:
 
 async def test_three_people_join_in_their_own_languages(harness: Harness) -> None:
     sarah = await owner_joins(harness)
-    assert "admin" in sarah.last.text
+    welcome = next(m for m in sarah.bot_messages if m.text.startswith("Welcome"))
+    assert "Your role: admin; team: no team." in welcome.text
+    assert sarah.last is not None and "New case" in sarah.last.text
     commands = dict(sarah.commands)
     assert commands["invite"] == "Invite staff" and commands["team"] == "Members, roles, teams"
 

@@ -1,0 +1,156 @@
+"""Screens of logging a case and its card."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import gettext as ngettext
+
+from bot.i18n import format_moment, format_money
+from bot.render.callbacks import CaseStep
+from bot.render.common import cancel_button
+from bot.services.cases import CaseView
+from bot.services.context import MemberView
+from policies.engine import Decision
+from policies.explain import per
+from policies.model import Policy
+
+Screen = tuple[str, InlineKeyboardMarkup]
+STEPS = 4
+
+
+def _button(text: str, action: str, value: str = "", case_id: int = 0) -> InlineKeyboardButton:
+    data = CaseStep(action=action, value=value, case_id=case_id).pack()
+    return InlineKeyboardButton(text=text, callback_data=data)
+
+
+def _title(step: int, category: str | None = None) -> str:
+    if category:
+        return _("<b>New case · {category}</b> · step {step} of {steps}").format(
+            category=escape(category), step=step, steps=STEPS
+        )
+    return _("<b>New case</b> · step {step} of {steps}").format(step=step, steps=STEPS)
+
+
+def new_case_button() -> str:
+    return _("New case")
+
+
+def choose_category(policy: Policy, locale: str) -> Screen:
+    buttons = [
+        _button(labels.get(locale)[:24], "cat", key) for key, labels in policy.categories.items()
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    rows.append([cancel_button()])
+    text = "\n".join((_title(1), _("What is the problem about?")))
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def ask_description(category: str) -> Screen:
+    text = "\n".join(
+        (
+            _title(2, category),
+            _("Describe the problem in one message: text, or a photo or voice note."),
+        )
+    )
+    rows = [[_button(_("Back"), "back", "description"), cancel_button()]]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def ask_customer(category: str) -> Screen:
+    text = "\n".join(
+        (
+            _title(3, category),
+            _("Who is the customer? Type a room, card or order number — or skip."),
+        )
+    )
+    rows = [
+        [_button(_("Create case"), "create"), _button(_("Skip"), "skip", "customer")],
+        [_button(_("Back"), "back", "customer"), cancel_button()],
+    ]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def ask_words(category: str, history: str | None) -> Screen:
+    lines = [_title(4, category)]
+    if history:
+        lines.append(history)
+    lines.append(_("The customer's own words? Type them — or create the case now."))
+    rows = [
+        [_button(_("Create case"), "create")],
+        [_button(_("Back"), "back", "words"), cancel_button()],
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def returning_customer(count: int, spent_today: str) -> str:
+    return ngettext(
+        "Returning customer: {count} earlier case, spent today: {spent}.",
+        "Returning customer: {count} earlier cases, spent today: {spent}.",
+        count,
+    ).format(count=count, spent=f"<b>{escape(spent_today)}</b>")
+
+
+def card(
+    case: CaseView,
+    policy: Policy,
+    member: MemberView,
+    locale: str,
+    authority: Decision | None,
+) -> Screen:
+    category = (
+        policy.categories[case.category].get(locale)
+        if case.category in (policy.categories)
+        else case.category
+    )
+    lines = [
+        _("<b>Case {code} · {category}</b>").format(code=case.code, category=escape(category)),
+        escape(case.description) if case.description else _("(photo or voice note)"),
+    ]
+    if case.customer_key:
+        lines.append(_("Customer: {key}").format(key=escape(case.customer_key)))
+    if case.customer_words:
+        lines.append(_("In their words: «{words}»").format(words=escape(case.customer_words)))
+    lines.append(_("State: {state}").format(state=state_name(case.state)))
+    lines.append(
+        _("Logged {moment}").format(
+            moment=escape(format_moment(case.created_at, member.timezone, locale, "short"))
+        )
+    )
+    if case.spent:
+        lines.append(
+            _("Spent: {amount}").format(
+                amount=f"<b>{escape(format_money(case.spent, member.currency, locale))}</b>"
+            )
+        )
+    if authority is not None:
+        lines.append(authority_line(authority, policy, member, locale))
+    rows = []
+    if case.state in ("open", "reopened"):
+        rows.append([_button(_("Give remedy"), "remedy", case_id=case.id)])
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def authority_line(decision: Decision, policy: Policy, member: MemberView, locale: str) -> str:
+    if decision.unlimited:
+        return _("Your authority: no limit.")
+    tightest = min(decision.checks, key=lambda c: c.remaining, default=None)
+    if tightest is None:
+        return _("Your authority: none without approval.")
+    left = escape(format_money(tightest.remaining, member.currency, locale))
+    return _("You may give up to {amount} now ({per}).").format(
+        amount=f"<b>{left}</b>", per=per(tightest.limit, policy, locale)
+    )
+
+
+def state_name(state: str) -> str:
+    names = {
+        "open": _("open"),
+        "escalated": _("waiting for approval"),
+        "resolved": _("resolved"),
+        "reopened": _("reopened"),
+        "cancelled": _("cancelled"),
+    }
+    return names.get(state, state)

@@ -1,0 +1,78 @@
+"""Logging a case on the floor: one tap, one message, one tap — and nothing lost on restart."""
+
+from __future__ import annotations
+
+import re
+
+from bot.sandbox import SandboxUser
+from tests.e2e.harness import Harness
+from tests.e2e.test_onboarding import invite_via_bot, join, owner_joins
+
+
+async def frontline(h: Harness) -> SandboxUser:
+    sarah = await owner_joins(h)
+    code = await invite_via_bot(sarah, "Frontline", "Front desk", "1 person")
+    olena = h.user(1002, "Olena", "uk")
+    await join(olena, code, "Українська", "Приєднатися")
+    return olena
+
+
+async def test_shortest_path_is_tap_message_tap(harness: Harness) -> None:
+    olena = await frontline(harness)
+    assert olena.reply_keyboard == [["Новий випадок"]]
+    await olena.tap("Новий випадок")
+    await olena.expect("Чого стосується проблема?")
+    await olena.press("Очікування")  # tap 1
+    await olena.expect("Опишіть проблему одним повідомленням")
+    await olena.send("Гість чекає на заселення 40 хвилин")  # message 1
+    await olena.expect("Хто клієнт?")
+    await olena.press("Створити")  # tap 2
+    card = await olena.expect("Випадок K-")
+    assert re.search(r"Випадок K-[2-9A-Z]{4} · Очікування", card.text)
+    assert "Гість чекає на заселення 40 хвилин" in card.text
+    assert "Зараз ви можете надати до 50,00\xa0USD (на випадок)." in card.text
+    assert "50,00\xa0USD" in card.bold
+    assert "Компенсувати" in card.button_labels
+
+
+async def test_restart_in_the_middle_of_logging_keeps_the_draft(harness: Harness) -> None:
+    olena = await frontline(harness)
+    await olena.send("/new")
+    await olena.expect("Чого стосується проблема?")
+    await olena.press("Персонал")
+    await olena.expect("Опишіть проблему")
+    await olena.send("Нечемний офіціант <b>не екрануйте</b>")
+    await olena.expect("Хто клієнт?")
+    await harness.restart_bot()
+    await olena.send("412")
+    words = await olena.expect("Слова самого клієнта?")
+    assert "Постійний клієнт" not in words.text
+    await olena.send("Мені нагрубили")
+    card = await olena.expect("Випадок K-")
+    assert "Нечемний офіціант <b>не екрануйте</b>" in card.text  # user text stays text
+    assert "Клієнт: 412" in card.text and "«Мені нагрубили»" in card.text
+
+    # The same guest again: the earlier case and today's spend are shown.
+    await olena.send("/new")
+    await olena.expect("Чого стосується проблема?")
+    await olena.press("Інше")
+    await olena.expect("Опишіть проблему")
+    await olena.send("Знову шум")
+    await olena.expect("Хто клієнт?")
+    await olena.send("412")
+    returning = await olena.expect("Постійний клієнт")
+    assert "1 попередній випадок" in returning.text
+
+
+async def test_back_and_cancel_while_logging(harness: Harness) -> None:
+    olena = await frontline(harness)
+    await olena.send("/new")
+    await olena.expect("Чого стосується проблема?")
+    await olena.press("Оплата")
+    await olena.expect("Опишіть проблему")
+    await olena.press("Назад")
+    await olena.expect("Чого стосується проблема?")
+    await olena.press("Скасувати")
+    await olena.expect("Скасовано. Нічого не змінено.")
+    await olena.send("Просто текст")
+    assert (await olena.expect()).text.startswith("Я не зрозумів")
