@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from contextlib import suppress
+from decimal import Decimal
 from typing import Any
 
 from aiogram import Bot, F
@@ -13,6 +16,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.i18n import format_money
+from bot.money import parse_amount
 from bot.render import cases as screens
 from bot.render import errors
 from bot.render.callbacks import CaseStep
@@ -21,8 +25,11 @@ from bot.services.context import Context
 from bot.services.errors import ServiceError
 from handlers.routing import Routes
 from handlers.screens import show
+from policies.engine import Outcome
+from policies.explain import explain, role_name
 
 routes = Routes("cases")
+log = logging.getLogger(__name__)
 
 
 class NewCase(StatesGroup):
@@ -202,3 +209,210 @@ async def back(
         await show(query, *screens.ask_customer(data["category_label"]))
     else:
         await query.answer()
+
+
+class GiveRemedy(StatesGroup):
+    remedy = State()
+    amount = State()
+    confirm = State()
+
+
+async def _card(ctx: Context, services: Services, case_id: int) -> tuple[str, Any]:
+    assert ctx.member is not None
+    policy = await _policy(services, ctx)
+    case = await services.cases.get(ctx.member, case_id)
+    authority = await services.cases.authority(ctx.member, _first_money_remedy(policy), case.id)
+    return screens.card(case, policy, ctx.member, ctx.locale, authority)
+
+
+async def _refuse(query: CallbackQuery, error: ServiceError) -> None:
+    log.warning("refused %s on a case button from member %s", error.code, query.from_user.id)
+    await query.answer(errors.refusal(error), show_alert=True)
+
+
+@routes.callback_query(CaseStep.filter(F.action == "card"))
+async def back_to_card(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    await state.clear()
+    try:
+        await show(query, *await _card(ctx, services, callback_data.case_id))
+    except ServiceError as error:
+        await _refuse(query, error)
+
+
+@routes.callback_query(CaseStep.filter(F.action == "remedy"))
+async def pick_remedy(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    assert ctx.member is not None
+    try:
+        case = await services.cases.get(ctx.member, callback_data.case_id)
+    except ServiceError as error:
+        await _refuse(query, error)
+        return
+    if case.state not in ("open", "reopened"):
+        await _refuse(query, ServiceError("case_not_open"))
+        return
+    await state.set_state(GiveRemedy.remedy)
+    await state.set_data({"case_id": case.id, "screen_id": _message_id(query)})
+    await show(query, *screens.choose_remedy(case, await _policy(services, ctx), ctx.locale))
+
+
+def _message_id(query: CallbackQuery) -> int | None:
+    return query.message.message_id if query.message else None
+
+
+@routes.callback_query(GiveRemedy.remedy, CaseStep.filter(F.action == "rem"))
+async def chosen_remedy(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    assert ctx.member is not None
+    policy = await _policy(services, ctx)
+    remedy = policy.remedies.get(callback_data.value)
+    data = await state.get_data()
+    if remedy is None or data.get("case_id") != callback_data.case_id:
+        await query.answer()
+        return
+    await state.update_data(remedy=remedy.key)
+    case = await services.cases.get(ctx.member, callback_data.case_id)
+    if not remedy.money:
+        await _decide(query, ctx, services, state, Decimal(0))
+        return
+    authority = await services.cases.authority(ctx.member, remedy.key, case.id)
+    await state.set_state(GiveRemedy.amount)
+    line = screens.authority_line(authority, policy, ctx.member, ctx.locale)
+    await show(
+        query,
+        *screens.ask_amount(
+            case, remedy.labels.get(ctx.locale), ctx.member.currency, ctx.locale, line
+        ),
+    )
+
+
+@routes.callback_query(GiveRemedy.confirm, CaseStep.filter(F.action == "amount"))
+async def back_to_amount(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    data = await state.get_data()
+    await chosen_remedy(
+        query,
+        CaseStep(action="rem", value=data.get("remedy", ""), case_id=callback_data.case_id),
+        ctx,
+        services,
+        state,
+    )
+
+
+@routes.message(GiveRemedy.amount, F.text)
+async def typed_amount(
+    message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
+) -> None:
+    assert ctx.member is not None and message.text is not None
+    if message.text.startswith("/"):
+        return
+    try:
+        amount = parse_amount(message.text, ctx.locale, ctx.member.currency)
+    except ServiceError as error:
+        # The step stays; the person types the amount again.
+        await message.answer(errors.refusal(error))
+        return
+    await _decide(None, ctx, services, state, amount, bot)
+
+
+async def _decide(
+    query: CallbackQuery | None,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+    amount: Decimal,
+    bot: Bot | None = None,
+) -> None:
+    assert ctx.member is not None
+    data = await state.get_data()
+    policy = await _policy(services, ctx)
+    case = await services.cases.get(ctx.member, data["case_id"])
+    decision = await services.cases.preview(ctx.member, case.id, data["remedy"], amount)
+    # A fresh key per confirmation screen: a double tap on it records one spend.
+    await state.update_data(amount=str(amount), request_key=secrets.token_urlsafe(16))
+    await state.set_state(GiveRemedy.confirm)
+    money = ctx.member.currency
+    screen = screens.decision_screen(
+        case,
+        policy.remedies[data["remedy"]].labels.get(ctx.locale),
+        format_money(amount, money, ctx.locale),
+        decision,
+        explain(decision, policy, ctx.locale),
+        format_money(decision.now, money, ctx.locale),
+        format_money(decision.rest, money, ctx.locale),
+    )
+    if query is not None:
+        await show(query, *screen)
+    else:
+        assert bot is not None
+        await _step(bot, ctx, state, screen)
+
+
+@routes.callback_query(GiveRemedy.confirm, CaseStep.filter(F.action == "go"))
+async def confirm(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    assert ctx.member is not None
+    data = await state.get_data()
+    if data.get("case_id") != callback_data.case_id:
+        await query.answer()
+        return
+    try:
+        result = await services.cases.give(
+            ctx.member,
+            callback_data.case_id,
+            data["remedy"],
+            Decimal(data["amount"]),
+            data["request_key"],
+            mode=callback_data.value,
+        )
+    except ServiceError as error:
+        await _refuse(query, error)
+        return
+    if (
+        result.given == 0
+        and result.escalated == 0
+        and not result.repeated
+        and (result.decision.outcome != Outcome.ALLOWED)
+    ):
+        # Authority changed since the screen was shown (someone spent meanwhile): show anew.
+        await _decide(query, ctx, services, state, Decimal(data["amount"]))
+        return
+    await state.clear()
+    policy = await _policy(services, ctx)
+    case = await services.cases.get(ctx.member, callback_data.case_id)
+    money = ctx.member.currency
+    approver = result.decision.approver
+    screen = screens.given_screen(
+        case,
+        policy.remedies[data["remedy"]].labels.get(ctx.locale),
+        format_money(result.given, money, ctx.locale) if result.given else None,
+        format_money(result.escalated, money, ctx.locale) if result.escalated else None,
+        role_name(approver, ctx.locale) if approver else None,
+    )
+    await show(query, *screen)

@@ -154,3 +154,94 @@ def state_name(state: str) -> str:
         "cancelled": _("cancelled"),
     }
     return names.get(state, state)
+
+
+def choose_remedy(case: CaseView, policy: Policy, locale: str) -> Screen:
+    buttons = [
+        _button(remedy.labels.get(locale)[:24], "rem", key, case.id)
+        for key, remedy in policy.remedies.items()
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    rows.append([_button(_("Back"), "card", case_id=case.id), cancel_button()])
+    text = "\n".join((_("<b>Remedy · {code}</b>").format(code=case.code), _("What will you give?")))
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def ask_amount(case: CaseView, remedy: str, currency: str, locale: str, authority: str) -> Screen:
+    example = "1,500.50" if locale == "en" else "1 500,50"
+    text = "\n".join(
+        (
+            _("<b>{remedy} · {code}</b>").format(remedy=escape(remedy), code=case.code),
+            _("How much, in {currency}? For example: {example}").format(
+                currency=currency, example=example
+            ),
+            authority,
+        )
+    )
+    rows = [[_button(_("Back"), "remedy", case_id=case.id), cancel_button()]]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def decision_screen(
+    case: CaseView,
+    remedy: str,
+    amount: str,
+    decision: Decision,
+    explanation: str,
+    now: str,
+    rest: str,
+) -> Screen:
+    from policies.engine import Outcome
+
+    title = _("<b>{remedy}: {amount}</b> · {code}").format(
+        remedy=escape(remedy), amount=escape(amount), code=case.code
+    )
+    rows: list[list[InlineKeyboardButton]] = []
+    if decision.outcome == Outcome.ALLOWED:
+        rows.append([_button(_("Confirm"), "go", "give", case.id)])
+    elif decision.outcome == Outcome.PARTIAL:
+        rows.append(
+            [
+                _button(_("Give {amount} now").format(amount=now), "go", "split", case.id),
+                _button(_("Ask for all"), "go", "ask", case.id),
+            ]
+        )
+    elif decision.outcome == Outcome.NEEDS_APPROVAL:
+        rows.append([_button(_("Ask approval"), "go", "ask", case.id)])
+    rows.append([_button(_("Back"), "amount", case_id=case.id), cancel_button()])
+    return "\n".join((title, explanation)), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def given_screen(
+    case: CaseView, remedy: str, given: str | None, asked: str | None, approver: str | None
+) -> Screen:
+    rows = [[_button(_("Open case"), "card", case_id=case.id)]]
+    text = given_text(case, remedy, given, asked, approver)
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def given_text(
+    case: CaseView, remedy: str, given: str | None, asked: str | None, approver: str | None
+) -> str:
+    lines = [_("<b>Case {code}</b>").format(code=case.code)]
+    if given:
+        lines.append(
+            _("Recorded: {amount} · {remedy}.").format(
+                amount=f"<b>{escape(given)}</b>", remedy=escape(remedy)
+            )
+        )
+    if asked:
+        if approver:
+            lines.append(
+                _("Approval asked for {amount} from: {role}.").format(
+                    amount=f"<b>{escape(asked)}</b>", role=approver
+                )
+            )
+        else:
+            lines.append(
+                _(
+                    "Recorded the request for {amount}; nobody up the chain can approve "
+                    "it, so call your admin."
+                ).format(amount=f"<b>{escape(asked)}</b>")
+            )
+    return "\n".join(lines)

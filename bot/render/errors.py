@@ -23,6 +23,25 @@ def refusal(error: ServiceError) -> str:
         "bad_language": _("Pick one of the languages on the buttons."),
         "bad_uses": _("Pick the number of people on the buttons."),
         "bad_ttl": _("Pick how long the link works on the buttons."),
+        "amount_empty": _("Type the amount, for example {example}."),
+        "amount_format": _("I could not read that amount. Type it like this: {example}."),
+        "amount_negative": _("The amount cannot be negative."),
+        "amount_zero": _("The amount must be more than zero."),
+        "amount_absurd": _("That amount is far too large. Check it and type it again."),
+        "amount_decimals": _("{currency} has at most {digits} digits after the comma."),
+        "case_not_open": _("This case has changed meanwhile. Open it again."),
+        "no_such_case": _("This case is not available to you."),
+        "not_your_case": _("This is another person's case."),
+        "description_empty": _("Describe the problem in a few words, please."),
+        "description_too_long": _("The description is too long: at most {limit} characters."),
+        "customer_key_phone": _(
+            "Please do not use a phone number as the customer key; use a room, card or "
+            "order number."
+        ),
+        "customer_key_too_long": _("The customer key is too long: at most {limit} characters."),
+        "no_such_category": _("This category is no longer in the policy. Start again."),
+        "no_such_remedy": _("This remedy is no longer in the policy. Pick another."),
+        "try_again": _("Something went wrong. Please try again."),
         "policy_too_big": _("The file is too big: at most {limit} KB."),
         "policy_not_utf8": _("The file must be plain text in UTF-8."),
         "policy_currency": _(

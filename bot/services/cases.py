@@ -212,6 +212,26 @@ class CaseService:
         probe = Decimal(1).scaleb(-2) if policy.remedies[remedy].money else Decimal(0)
         return decide(policy, actor.role, remedy, probe, usage)
 
+    async def preview(
+        self, actor: MemberView, case_id: int, remedy: str, amount: Decimal
+    ) -> Decision:
+        """The decision as things stand (shown before Confirm; `give` decides again)."""
+        current = await self.policies.in_force(actor.org_id)
+        policy = current.policy
+        if remedy not in policy.remedies:
+            raise ServiceError("no_such_remedy")
+        async with self.db.reading() as session:
+            case = await _case_of_org(session, actor, case_id)
+            usage = await count_usage(
+                session,
+                policy,
+                usage_needed(policy, actor.role, remedy),
+                actor,
+                case,
+                self.clock.now(),
+            )
+        return decide(policy, actor.role, remedy, amount, usage)
+
     async def give(
         self,
         actor: MemberView,

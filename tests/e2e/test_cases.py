@@ -76,3 +76,66 @@ async def test_back_and_cancel_while_logging(harness: Harness) -> None:
     await olena.expect("Скасовано. Нічого не змінено.")
     await olena.send("Просто текст")
     assert (await olena.expect()).text.startswith("Я не зрозумів")
+
+
+async def log_case(olena: SandboxUser) -> None:
+    await olena.send("/new")
+    await olena.expect("Чого стосується проблема?")
+    await olena.press("Очікування")
+    await olena.expect("Опишіть проблему")
+    await olena.send("Довге очікування")
+    await olena.expect("Хто клієнт?")
+    await olena.send("305")
+    await olena.expect("Слова самого клієнта?")
+    await olena.press("Створити")
+    await olena.expect("Випадок K-")
+
+
+async def test_give_within_authority_then_partial_with_bad_amounts_explained(
+    harness: Harness,
+) -> None:
+    olena = await frontline(harness)
+    await log_case(olena)
+    await olena.press("Компенсувати")
+    await olena.expect("Що ви надасте?")
+    await olena.press("Подарунок")
+    ask = await olena.expect("Скільки, у USD? Наприклад: 1 500,50")
+    assert "50,00\xa0USD" in ask.bold
+
+    for typed, reply in [
+        ("1.500", "Не вдалося розібрати суму. Введіть її так: 1 500,50."),
+        ("-5", "Сума не може бути від'ємною."),
+        ("0", "Сума має бути більшою за нуль."),
+        ("12,345", "У USD не більше 2 знаків після коми."),
+        ("999999999999", "Сума завелика. Перевірте її та введіть ще раз."),
+    ]:
+        await olena.send(typed)
+        assert (await olena.expect()).text == reply
+
+    await olena.send("30")
+    confirm = await olena.expect("Подарунок: 30,00\xa0USD")
+    assert "Ви можете надати 30,00\xa0USD зараз" in confirm.text
+    await olena.press("Підтвердити")
+    done = await olena.expect("Записано")
+    assert "30,00\xa0USD" in done.bold
+    await harness.settle()
+
+    # A second gift of 40 passes the case's 50: 20 now, the rest to a supervisor.
+    await olena.press("Відкрити випадок")
+    await olena.expect("Витрачено: 30,00\xa0USD")
+    await olena.press("Компенсувати")
+    await olena.expect("Що ви надасте?")
+    await olena.press("Подарунок")
+    await olena.expect("Скільки, у USD?")
+    await olena.send("40")
+    partial = await olena.expect("Подарунок: 40,00\xa0USD")
+    assert "Зараз ви можете надати до 20,00\xa0USD" in partial.text
+    assert "Решту має погодити: керівник зміни." in partial.text
+    assert partial.button_labels[:2] == ["Дати 20,00\xa0USD зараз", "Погодити все"]
+    await olena.press("Дати 20,00\xa0USD зараз")
+    done = await olena.expect("Запит на погодження")
+    assert "20,00\xa0USD" in done.bold
+    await olena.press("Відкрити випадок")
+    card = await olena.expect("Стан: чекає на погодження")
+    assert "Витрачено: 50,00\xa0USD" in card.text
+    assert "Компенсувати" not in card.button_labels
