@@ -416,3 +416,13 @@ async def confirm(
         role_name(approver, ctx.locale) if approver else None,
     )
     await show(query, *screen)
+
+
+@routes.message(Command("authority"))
+async def show_authority(message: Message, ctx: Context, services: Services) -> None:
+    assert ctx.member is not None
+    policy = await _policy(services, ctx)
+    decisions = [
+        (remedy, await services.cases.authority(ctx.member, remedy)) for remedy in policy.remedies
+    ]
+    await message.answer(screens.authority_screen(decisions, policy, ctx.member, ctx.locale))

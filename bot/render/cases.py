@@ -245,3 +245,20 @@ def given_text(
                 ).format(amount=f"<b>{escape(asked)}</b>")
             )
     return "\n".join(lines)
+
+
+def authority_screen(
+    decisions: list[tuple[str, Decision]], policy: Policy, member: MemberView, locale: str
+) -> str:
+    """/authority: for each remedy, what may be given now and which limit decides."""
+    lines = [_("<b>Your authority now</b>")]
+    for remedy, decision in decisions:
+        label = escape(policy.remedies[remedy].labels.get(locale))
+        if decision.outcome == "forbidden":
+            lines.append(_("• {remedy}: not for your role").format(remedy=label))
+        elif not policy.remedies[remedy].money:
+            lines.append(_("• {remedy}: always").format(remedy=label))
+        else:
+            lines.append(f"• {label}: {authority_line(decision, policy, member, locale)}")
+    lines.append(_("Limits per case and per customer count from zero on a new case."))
+    return "\n".join(lines)

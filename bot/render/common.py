@@ -89,6 +89,7 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("start", __("Home screen"), Role.FRONTLINE),
     Command("new", __("Log a customer's problem"), Role.FRONTLINE),
+    Command("authority", __("What you may give now"), Role.FRONTLINE),
     Command("policy", __("Your spending rules"), Role.FRONTLINE),
     Command("invite", __("Invite staff"), Role.ADMIN),
     Command("team", __("Members, roles, teams"), Role.ADMIN),

@@ -209,6 +209,8 @@ class CaseService:
                 case,
                 self.clock.now(),
             )
+        if remedy in policy.rules(actor.role).forbidden:
+            return decide(policy, actor.role, remedy, Decimal(1), usage)
         probe = Decimal(1).scaleb(-2) if policy.remedies[remedy].money else Decimal(0)
         return decide(policy, actor.role, remedy, probe, usage)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from bot.sandbox import SandboxUser
 from tests.e2e.harness import Harness
@@ -139,3 +140,26 @@ async def test_give_within_authority_then_partial_with_bad_amounts_explained(
     card = await olena.expect("Стан: чекає на погодження")
     assert "Витрачено: 50,00\xa0USD" in card.text
     assert "Компенсувати" not in card.button_labels
+
+
+async def test_authority_lists_every_remedy_with_what_is_left(harness: Harness) -> None:
+    olena = await frontline(harness)
+    await olena.send("/authority")
+    screen = await olena.expect("Ваші повноваження зараз")
+    assert "• Вибачення: завжди" in screen.text
+    assert "• Подарунок: Зараз ви можете надати до 50,00\xa0USD (на випадок)." in screen.text
+    await log_case(olena)
+    await olena.press("Компенсувати")
+    await olena.expect("Що ви надасте?")
+    await olena.press("Знижка")
+    await olena.expect("Скільки")
+    await olena.send("50")
+    await olena.expect("Знижка: 50,00\xa0USD")
+    await olena.press("Підтвердити")
+    await olena.expect("Записано")
+    # Her daily envelope (200) now has 150 left; a new case still starts from zero.
+    member = (await harness.services.context.load_by_id(1002)).member
+    assert member is not None
+    decision = await harness.services.cases.authority(member, "discount")
+    rooms = {check.limit.key: check.remaining for check in decision.checks}
+    assert rooms == {"case:per_case": Decimal(50), "employee:day": Decimal(150)}
