@@ -192,25 +192,24 @@ class CaseService:
             )
         return views, from_minor(int(spent_today or 0), actor.currency)
 
+    async def _usage_now(
+        self, actor: MemberView, remedy: str, case_id: int | None
+    ) -> tuple[Policy, dict[str, Decimal]]:
+        policy = (await self.policies.in_force(actor.org_id)).policy
+        if remedy not in policy.remedies:
+            raise ServiceError("no_such_remedy")
+        async with self.db.reading() as session:
+            case = await _case_of_org(session, actor, case_id) if case_id else None
+            queries = usage_needed(policy, actor.role, remedy)
+            usage = await count_usage(session, policy, queries, actor, case, self.clock.now())
+        return policy, usage
+
     async def authority(
         self, actor: MemberView, remedy: str, case_id: int | None = None
     ) -> Decision:
         """What the member may give now for this remedy (on this case, if given): the
         decision for the smallest amount, whose checks show every limit's room."""
-        current = await self.policies.in_force(actor.org_id)
-        policy = current.policy
-        async with self.db.reading() as session:
-            case = await _case_of_org(session, actor, case_id) if case_id else None
-            usage = await count_usage(
-                session,
-                policy,
-                usage_needed(policy, actor.role, remedy),
-                actor,
-                case,
-                self.clock.now(),
-            )
-        if remedy in policy.rules(actor.role).forbidden:
-            return decide(policy, actor.role, remedy, Decimal(1), usage)
+        policy, usage = await self._usage_now(actor, remedy, case_id)
         probe = Decimal(1).scaleb(-2) if policy.remedies[remedy].money else Decimal(0)
         return decide(policy, actor.role, remedy, probe, usage)
 
@@ -218,20 +217,7 @@ class CaseService:
         self, actor: MemberView, case_id: int, remedy: str, amount: Decimal
     ) -> Decision:
         """The decision as things stand (shown before Confirm; `give` decides again)."""
-        current = await self.policies.in_force(actor.org_id)
-        policy = current.policy
-        if remedy not in policy.remedies:
-            raise ServiceError("no_such_remedy")
-        async with self.db.reading() as session:
-            case = await _case_of_org(session, actor, case_id)
-            usage = await count_usage(
-                session,
-                policy,
-                usage_needed(policy, actor.role, remedy),
-                actor,
-                case,
-                self.clock.now(),
-            )
+        policy, usage = await self._usage_now(actor, remedy, case_id)
         return decide(policy, actor.role, remedy, amount, usage)
 
     async def give(
