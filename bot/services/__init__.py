@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.clock import Clock
 from bot.db.engine import Database
-from bot.services.cases import CaseService
+from bot.services.cases import CaseLifecycle, CaseService
 from bot.services.context import ContextService
 from bot.services.invites import InviteService
 from bot.services.members import MemberService
@@ -25,4 +25,5 @@ class Services:
         self.policies = PolicyService(db, self.clock)
         self.organisations = OrganisationService(db, self.clock, self.invites, self.policies)
         self.cases = CaseService(db, self.clock, self.policies)
+        self.lifecycle = CaseLifecycle(db, self.clock, self.policies)
         self.members = MemberService(db, self.clock)

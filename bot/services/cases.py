@@ -7,7 +7,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -326,6 +326,115 @@ class CaseService:
                     escalation_id=escalation.id,
                 )
             return Given(decision, give_now, ask, escalation_id)
+
+
+OUTCOMES = ("with_remedy", "without_remedy", "unsatisfied", "unresolvable")
+VOID_BY_REPORTER = timedelta(minutes=10)
+NOTE_LIMIT = 1000
+
+
+class CaseLifecycle:
+    """Resolve, reopen (within the policy's window) and void a case; each writes an event."""
+
+    def __init__(self, db: Database, clock: Clock, policies: PolicyService) -> None:
+        self.db = db
+        self.clock = clock
+        self.policies = policies
+
+    async def resolve(
+        self,
+        actor: MemberView,
+        case_id: int,
+        outcome: str,
+        first_contact: bool,
+        note: str | None = None,
+    ) -> None:
+        if outcome not in OUTCOMES:
+            raise ServiceError("bad_outcome")
+        note = (note or "").strip() or None
+        if note and len(note) > NOTE_LIMIT:
+            raise ServiceError("note_too_long", limit=NOTE_LIMIT)
+        current = await self.policies.in_force(actor.org_id)
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            member = await _active_member(session, actor)
+            case = await _case_of_org(session, actor, case_id)
+            _may_act_on(case, member)
+            if case.state == CaseState.ESCALATED:
+                raise ServiceError("case_waiting")
+            if case.state not in (CaseState.OPEN, CaseState.REOPENED):
+                raise ServiceError("case_not_open", state=case.state)
+            case.state = CaseState.RESOLVED
+            case.resolved_at = now
+            case.first_resolved_at = case.first_resolved_at or now
+            case.outcome, case.first_contact, case.resolution_note = outcome, first_contact, note
+            _event(
+                session,
+                case,
+                member.id,
+                "resolved",
+                current.version_id,
+                now,
+                outcome=outcome,
+                first_contact=first_contact,
+                note=note,
+            )
+
+    async def reopen_deadline(self, actor: MemberView, case_id: int) -> datetime | None:
+        """Until when the case may be reopened (None: it is not resolved)."""
+        policy = (await self.policies.in_force(actor.org_id)).policy
+        async with self.db.reading() as session:
+            case = await _case_of_org(session, actor, case_id)
+        if case.state != CaseState.RESOLVED or case.resolved_at is None:
+            return None
+        return case.resolved_at + timedelta(days=policy.reopen_window_days)
+
+    async def reopen(self, actor: MemberView, case_id: int, reason: str) -> None:
+        reason = reason.strip()
+        if not reason:
+            raise ServiceError("reason_needed")
+        if len(reason) > NOTE_LIMIT:
+            raise ServiceError("note_too_long", limit=NOTE_LIMIT)
+        current = await self.policies.in_force(actor.org_id)
+        deadline = await self.reopen_deadline(actor, case_id)
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            member = await _active_member(session, actor)
+            case = await _case_of_org(session, actor, case_id)
+            if member.id != case.reporter_id and not Role(member.role).at_least(Role.SUPERVISOR):
+                raise ServiceError("not_your_case")
+            if case.state != CaseState.RESOLVED or deadline is None:
+                raise ServiceError("case_not_resolved")
+            if now >= deadline:
+                raise ServiceError("reopen_window_over", days=current.policy.reopen_window_days)
+            case.state = CaseState.REOPENED
+            case.reopened_count += 1
+            _event(session, case, member.id, "reopened", current.version_id, now, reason=reason)
+
+    async def void(self, actor: MemberView, case_id: int) -> None:
+        """Cancel a wrongly logged case: it leaves the metrics and stays in the audit trail."""
+        current = await self.policies.in_force(actor.org_id)
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            member = await _active_member(session, actor)
+            case = await _case_of_org(session, actor, case_id)
+            if case.state == CaseState.CANCELLED:
+                raise ServiceError("case_not_open", state=case.state)
+            supervisor = Role(member.role).at_least(Role.SUPERVISOR)
+            if not supervisor:
+                if member.id != case.reporter_id:
+                    raise ServiceError("not_your_case")
+                if now - case.created_at > VOID_BY_REPORTER:
+                    raise ServiceError("void_too_late", minutes=10)
+            for escalation in await session.scalars(
+                select(Escalation).where(
+                    Escalation.case_id == case.id, Escalation.state == "pending"
+                )
+            ):
+                escalation.state = "withdrawn"
+            case.state = CaseState.CANCELLED
+            case.cancelled_at = now
+            _event(session, case, member.id, "cancelled", current.version_id, now)
 
 
 async def count_usage(
