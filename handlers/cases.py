@@ -15,6 +15,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.db.models import Role
 from bot.i18n import format_money
 from bot.money import parse_amount
 from bot.render import cases as screens
@@ -221,8 +222,16 @@ async def _card(ctx: Context, services: Services, case_id: int) -> tuple[str, An
     assert ctx.member is not None
     policy = await _policy(services, ctx)
     case = await services.cases.get(ctx.member, case_id)
-    authority = await services.cases.authority(ctx.member, _first_money_remedy(policy), case.id)
-    return screens.card(case, policy, ctx.member, ctx.locale, authority)
+    authority = None
+    if case.state in ("open", "reopened"):
+        authority = await services.cases.authority(ctx.member, _first_money_remedy(policy), case.id)
+    deadline = await services.lifecycle.reopen_deadline(ctx.member, case.id)
+    may_reopen = (
+        deadline is not None
+        and services.clock.now() < deadline
+        and (ctx.member.id == case.reporter_id or Role(ctx.member.role).at_least(Role.SUPERVISOR))
+    )
+    return screens.card(case, policy, ctx.member, ctx.locale, authority, may_reopen)
 
 
 async def _refuse(query: CallbackQuery, error: ServiceError) -> None:
@@ -426,3 +435,204 @@ async def show_authority(message: Message, ctx: Context, services: Services) -> 
         (remedy, await services.cases.authority(ctx.member, remedy)) for remedy in policy.remedies
     ]
     await message.answer(screens.authority_screen(decisions, policy, ctx.member, ctx.locale))
+
+
+class ResolveCase(StatesGroup):
+    outcome = State()
+    first_contact = State()
+    note = State()
+
+
+class ReopenCase(StatesGroup):
+    reason = State()
+
+
+async def _case_or_refuse(
+    query: CallbackQuery, ctx: Context, services: Services, case_id: int
+) -> Any:
+    assert ctx.member is not None
+    try:
+        return await services.cases.get(ctx.member, case_id)
+    except ServiceError as error:
+        await _refuse(query, error)
+        return None
+
+
+@routes.callback_query(CaseStep.filter(F.action == "resolve"))
+async def start_resolve(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    case = await _case_or_refuse(query, ctx, services, callback_data.case_id)
+    if case is None:
+        return
+    await state.set_state(ResolveCase.outcome)
+    await state.set_data({"case_id": case.id, "screen_id": _message_id(query)})
+    await show(query, *screens.ask_outcome(case))
+
+
+@routes.callback_query(ResolveCase.outcome, CaseStep.filter(F.action == "out"))
+async def chosen_outcome(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    case = await _case_or_refuse(query, ctx, services, callback_data.case_id)
+    if case is None or callback_data.value not in screens.OUTCOME_LABELS:
+        return
+    await state.update_data(outcome=callback_data.value)
+    await state.set_state(ResolveCase.first_contact)
+    await show(query, *screens.ask_first_contact(case))
+
+
+@routes.callback_query(ResolveCase.first_contact, CaseStep.filter(F.action == "fc"))
+async def chosen_first_contact(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    case = await _case_or_refuse(query, ctx, services, callback_data.case_id)
+    if case is None:
+        return
+    await state.update_data(first_contact=callback_data.value == "yes")
+    await state.set_state(ResolveCase.note)
+    await show(query, *screens.ask_note(case))
+
+
+@routes.callback_query(ResolveCase.note, CaseStep.filter(F.action == "finish"))
+async def finish_without_note(
+    query: CallbackQuery, ctx: Context, services: Services, state: FSMContext, bot: Bot
+) -> None:
+    await _resolve(ctx, services, state, bot, query, None)
+
+
+@routes.message(ResolveCase.note, F.text)
+async def finish_with_note(
+    message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
+) -> None:
+    if (message.text or "").startswith("/"):
+        return
+    await _resolve(ctx, services, state, bot, None, message.text)
+
+
+async def _resolve(
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+    bot: Bot,
+    query: CallbackQuery | None,
+    note: str | None,
+) -> None:
+    assert ctx.member is not None
+    data = await state.get_data()
+    try:
+        await services.lifecycle.resolve(
+            ctx.member, data["case_id"], data["outcome"], bool(data["first_contact"]), note
+        )
+    except ServiceError as error:
+        if query is not None:
+            await _refuse(query, error)
+        else:
+            await bot.send_message(ctx.user.id, errors.refusal(error))
+        if error.code != "note_too_long":
+            await state.clear()
+        return
+    await state.clear()
+    screen = await _card(ctx, services, data["case_id"])
+    if query is not None:
+        await show(query, *screen)
+    else:
+        await _step(bot, ctx, state, screen)
+
+
+@routes.callback_query(CaseStep.filter(F.action == "reopen"))
+async def start_reopen(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    case = await _case_or_refuse(query, ctx, services, callback_data.case_id)
+    if case is None:
+        return
+    await state.set_state(ReopenCase.reason)
+    await state.set_data({"case_id": case.id, "screen_id": _message_id(query)})
+    await show(query, *screens.ask_reopen_reason(case))
+
+
+@routes.message(ReopenCase.reason, F.text)
+async def reopen_with_reason(
+    message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
+) -> None:
+    assert ctx.member is not None and message.text is not None
+    if message.text.startswith("/"):
+        return
+    data = await state.get_data()
+    try:
+        await services.lifecycle.reopen(ctx.member, data["case_id"], message.text)
+    except ServiceError as error:
+        await message.answer(errors.refusal(error))
+        if error.code in ("reason_needed", "note_too_long"):
+            return
+        await state.clear()
+        return
+    await state.clear()
+    await _step(bot, ctx, state, await _card(ctx, services, data["case_id"]))
+
+
+@routes.message(Command("reopen"))
+async def reopen_typed(
+    message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
+) -> None:
+    """/reopen K-7Q4F: a typed attempt gets the card (with the button) or the reason why not."""
+    assert ctx.member is not None
+    code = (message.text or "").partition(" ")[2].strip().upper()
+    try:
+        case = await services.cases.find(ctx.member, code)
+        deadline = await services.lifecycle.reopen_deadline(ctx.member, case.id)
+        if deadline is None:
+            raise ServiceError("case_not_resolved")
+        if services.clock.now() >= deadline:
+            policy = await _policy(services, ctx)
+            raise ServiceError("reopen_window_over", days=policy.reopen_window_days)
+    except ServiceError as error:
+        await message.answer(errors.refusal(error))
+        return
+    await state.set_state(ReopenCase.reason)
+    await state.set_data({"case_id": case.id})
+    await _step(bot, ctx, state, screens.ask_reopen_reason(case))
+
+
+@routes.callback_query(CaseStep.filter(F.action == "void"))
+async def ask_void(
+    query: CallbackQuery, callback_data: CaseStep, ctx: Context, services: Services
+) -> None:
+    case = await _case_or_refuse(query, ctx, services, callback_data.case_id)
+    if case is not None:
+        await show(query, *screens.confirm_void(case))
+
+
+@routes.callback_query(CaseStep.filter(F.action == "voidok"))
+async def void(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    assert ctx.member is not None
+    try:
+        await services.lifecycle.void(ctx.member, callback_data.case_id)
+    except ServiceError as error:
+        await _refuse(query, error)
+        return
+    await state.clear()
+    await show(query, *await _card(ctx, services, callback_data.case_id))

@@ -99,6 +99,7 @@ def card(
     member: MemberView,
     locale: str,
     authority: Decision | None,
+    may_reopen: bool = False,
 ) -> Screen:
     category = (
         policy.categories[case.category].get(locale)
@@ -114,6 +115,13 @@ def card(
     if case.customer_words:
         lines.append(_("In their words: «{words}»").format(words=escape(case.customer_words)))
     lines.append(_("State: {state}").format(state=state_name(case.state)))
+    if case.state == "resolved" and case.outcome:
+        lines.append(
+            _("Outcome: {outcome}; first contact: {answer}.").format(
+                outcome=outcome_name(case.outcome),
+                answer=_("yes") if case.first_contact else _("no"),
+            )
+        )
     lines.append(
         _("Logged {moment}").format(
             moment=escape(format_moment(case.created_at, member.timezone, locale, "short"))
@@ -129,7 +137,16 @@ def card(
         lines.append(authority_line(authority, policy, member, locale))
     rows = []
     if case.state in ("open", "reopened"):
-        rows.append([_button(_("Give remedy"), "remedy", case_id=case.id)])
+        rows.append(
+            [
+                _button(_("Give remedy"), "remedy", case_id=case.id),
+                _button(_("Resolve"), "resolve", case_id=case.id),
+            ]
+        )
+    if case.state == "resolved" and may_reopen:
+        rows.append([_button(_("Reopen"), "reopen", case_id=case.id)])
+    if case.state in ("open", "reopened", "escalated"):
+        rows.append([_button(_("Void case"), "void", case_id=case.id)])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -262,3 +279,76 @@ def authority_screen(
             lines.append(f"• {label}: {authority_line(decision, policy, member, locale)}")
     lines.append(_("Limits per case and per customer count from zero on a new case."))
     return "\n".join(lines)
+
+
+OUTCOME_LABELS = ("with_remedy", "without_remedy", "unsatisfied", "unresolvable")
+
+
+def outcome_name(outcome: str) -> str:
+    names = {
+        "with_remedy": _("With remedy"),
+        "without_remedy": _("Without remedy"),
+        "unsatisfied": _("Unsatisfied"),
+        "unresolvable": _("Not resolvable"),
+    }
+    return names[outcome]
+
+
+def _nav(case: CaseView) -> list[InlineKeyboardButton]:
+    return [_button(_("Back"), "card", case_id=case.id), cancel_button()]
+
+
+def ask_outcome(case: CaseView) -> Screen:
+    buttons = [_button(outcome_name(o), "out", o, case.id) for o in OUTCOME_LABELS]
+    text = "\n".join((_("<b>Resolve · {code}</b>").format(code=case.code), _("How did it end?")))
+    rows = [buttons[:2], buttons[2:], _nav(case)]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def ask_first_contact(case: CaseView) -> Screen:
+    text = "\n".join(
+        (
+            _("<b>Resolve · {code}</b>").format(code=case.code),
+            _("Solved during the first contact with the customer?"),
+        )
+    )
+    rows = [
+        [_button(_("Yes"), "fc", "yes", case.id), _button(_("No"), "fc", "no", case.id)],
+        _nav(case),
+    ]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def ask_note(case: CaseView) -> Screen:
+    text = "\n".join(
+        (
+            _("<b>Resolve · {code}</b>").format(code=case.code),
+            _("Add a note in one message, or finish now."),
+        )
+    )
+    rows = [[_button(_("Finish"), "finish", case_id=case.id)], _nav(case)]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def ask_reopen_reason(case: CaseView) -> Screen:
+    text = "\n".join(
+        (
+            _("<b>Reopen · {code}</b>").format(code=case.code),
+            _("Why is it reopened? Type the reason."),
+        )
+    )
+    return text, InlineKeyboardMarkup(inline_keyboard=[_nav(case)])
+
+
+def confirm_void(case: CaseView) -> Screen:
+    text = "\n".join(
+        (
+            _("<b>Void case {code}?</b>").format(code=case.code),
+            _(
+                "Use this for a case logged by mistake: it leaves the statistics and stays in the "
+                "history."
+            ),
+        )
+    )
+    rows = [[_button(_("Void case"), "voidok", case_id=case.id)], _nav(case)]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)

@@ -42,6 +42,18 @@ def refusal(error: ServiceError) -> str:
         "no_such_category": _("This category is no longer in the policy. Start again."),
         "no_such_remedy": _("This remedy is no longer in the policy. Pick another."),
         "try_again": _("Something went wrong. Please try again."),
+        "case_waiting": _("This case is waiting for an approval decision; resolve it after."),
+        "case_not_resolved": _("Only a resolved case can be reopened."),
+        "reopen_window_over": _(
+            "The case can no longer be reopened: the {days}-day window is over. "
+            "Log a new case instead."
+        ),
+        "reason_needed": _("Type the reason in a few words, please."),
+        "note_too_long": _("The text is too long: at most {limit} characters."),
+        "void_too_late": _(
+            "You can void your case only within {minutes} minutes; ask a supervisor."
+        ),
+        "bad_outcome": _("Pick how the case ended on the buttons."),
         "policy_too_big": _("The file is too big: at most {limit} KB."),
         "policy_not_utf8": _("The file must be plain text in UTF-8."),
         "policy_currency": _(

@@ -55,6 +55,8 @@ class CaseView:
     team_id: int | None
     created_at: datetime
     spent: Decimal
+    outcome: str | None = None
+    first_contact: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ def _view(case: Case, spent_minor: int, currency: str) -> CaseView:
         team_id=case.team_id,
         created_at=case.created_at,
         spent=from_minor(spent_minor, currency),
+        outcome=case.outcome,
+        first_contact=case.first_contact,
     )
 
 
@@ -166,6 +170,15 @@ class CaseService:
             case = await _case_of_org(session, actor, case_id)
             spent = await _spent_on_case(session, case.id)
             return _view(case, spent, actor.currency)
+
+    async def find(self, actor: MemberView, code: str) -> CaseView:
+        async with self.db.reading() as session:
+            case = await session.scalar(
+                select(Case).where(Case.org_id == actor.org_id, Case.code == code)
+            )
+            if case is None:
+                raise ServiceError("no_such_case")
+            return _view(case, await _spent_on_case(session, case.id), actor.currency)
 
     async def customer_history(
         self, actor: MemberView, customer_key: str

@@ -163,3 +163,58 @@ async def test_authority_lists_every_remedy_with_what_is_left(harness: Harness) 
     decision = await harness.services.cases.authority(member, "discount")
     rooms = {check.limit.key: check.remaining for check in decision.checks}
     assert rooms == {"case:per_case": Decimal(50), "employee:day": Decimal(150)}
+
+
+async def test_resolve_at_first_contact_then_reopen_only_inside_the_window(
+    harness: Harness,
+) -> None:
+    from datetime import timedelta
+
+    olena = await frontline(harness)
+    await log_case(olena)
+    card = await olena.expect("Випадок K-")
+    code = re.search(r"K-[2-9A-Z]{4}", card.text)
+    assert code is not None
+    await olena.press("Вирішено")
+    await olena.expect("Чим усе завершилося?")
+    await olena.press("Без компенсації")
+    await olena.expect("Вирішено під час першого звернення клієнта?")
+    await olena.press("Так")
+    await olena.expect("Додайте примітку")
+    await olena.send("Пояснили причину й вибачилися")
+    resolved = await olena.expect("Стан: вирішений")
+    assert "Результат: Без компенсації; з першого звернення: так." in resolved.text
+    assert "Відкрити знову" in resolved.button_labels
+    assert "Компенсувати" not in resolved.button_labels
+
+    harness.services.clock.advance(timedelta(days=7, minutes=1))  # type: ignore[attr-defined]
+    await olena.send(f"/reopen {code.group(0)}")
+    refusal = await olena.expect()
+    assert refusal.text == (
+        "Випадок більше не можна відкрити знову: минуло 7 дн. Зафіксуйте новий випадок."
+    )
+
+
+async def test_reopen_inside_the_window_and_void_within_ten_minutes(harness: Harness) -> None:
+    olena = await frontline(harness)
+    await log_case(olena)
+    await olena.press("Вирішено")
+    await olena.expect("Чим усе завершилося?")
+    await olena.press("Клієнт незадоволений")
+    await olena.expect("Вирішено під час першого звернення")
+    await olena.press("Ні")
+    await olena.expect("Додайте примітку")
+    await olena.press("Завершити")
+    await olena.expect("Стан: вирішений")
+    await olena.press("Відкрити знову")
+    await olena.expect("Чому випадок відкривається знову?")
+    await olena.send("Гість повернувся")
+    reopened = await olena.expect("Стан: відкритий повторно")
+    assert "Компенсувати" in reopened.button_labels
+
+    await log_case(olena)
+    await olena.press("Анулювати")
+    await olena.expect("Анулювати випадок")
+    await olena.press("Анулювати")
+    voided = await olena.expect("Стан: скасований")
+    assert voided.button_labels == []
