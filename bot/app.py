@@ -49,7 +49,7 @@ def make_dispatcher(
     inflight: InFlight,
     i18n: I18n,
 ) -> Dispatcher:
-    from handlers import cases, common, invite, language, policy, start, team
+    from handlers import cases, common, invite, language, policy, start, survey, team
 
     dp = Dispatcher(storage=storage, events_isolation=isolation)
     dp.update.outer_middleware(inflight)
@@ -58,7 +58,7 @@ def make_dispatcher(
     dp.update.outer_middleware(LoadContext(services, i18n))
     dp.update.outer_middleware(MembershipGate())
     dp.include_routers(
-        *(m.routes.build() for m in (start, language, invite, team, policy, cases, common))
+        *(m.routes.build() for m in (survey, start, language, invite, team, policy, cases, common))
     )
     return dp
 

@@ -113,7 +113,8 @@ class LoadContext(BaseMiddleware):
 
 class MembershipGate(BaseMiddleware):
     """Nobody without an active membership gets anything but the invite hint, except the
-    steps of joining itself (an invite link and the dialogue that follows it)."""
+    steps of joining (an invite link and the dialogue that follows it) and a customer's
+    survey (its link and its questions)."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -134,11 +135,13 @@ class MembershipGate(BaseMiddleware):
 
 async def _joining(event: Update, data: dict[str, Any]) -> bool:
     from handlers.start import Onboarding
+    from handlers.survey import SurveyFlow
 
     if event.message and (event.message.text or "").startswith("/start "):
         return True
     state: FSMContext | None = data.get("state")
-    return state is not None and (await state.get_state()) in Onboarding.__all_states_names__
+    current = await state.get_state() if state is not None else None
+    return current in (*Onboarding.__all_states_names__, *SurveyFlow.__all_states_names__)
 
 
 async def _tell(event: TelegramObject, data: dict[str, Any], text: str) -> None:

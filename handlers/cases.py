@@ -13,17 +13,19 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.db.models import Role
 from bot.i18n import format_money
 from bot.money import parse_amount
 from bot.render import cases as screens
 from bot.render import errors
+from bot.render import survey as survey_screens
 from bot.render.callbacks import CaseStep
 from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
+from handlers.invite import qr_png
 from handlers.routing import Routes
 from handlers.screens import show
 from policies.engine import Outcome
@@ -231,7 +233,8 @@ async def _card(ctx: Context, services: Services, case_id: int) -> tuple[str, An
         and services.clock.now() < deadline
         and (ctx.member.id == case.reporter_id or Role(ctx.member.role).at_least(Role.SUPERVISOR))
     )
-    return screens.card(case, policy, ctx.member, ctx.locale, authority, may_reopen)
+    rating = await services.surveys.result(ctx.member, case.id)
+    return screens.card(case, policy, ctx.member, ctx.locale, authority, may_reopen, rating)
 
 
 async def _refuse(query: CallbackQuery, error: ServiceError) -> None:
@@ -636,3 +639,37 @@ async def void(
         return
     await state.clear()
     await show(query, *await _card(ctx, services, callback_data.case_id))
+
+
+@routes.callback_query(CaseStep.filter(F.action == "survey"))
+async def ask_the_customer(
+    query: CallbackQuery, callback_data: CaseStep, ctx: Context, services: Services, bot: Bot
+) -> None:
+    assert ctx.member is not None
+    try:
+        token = await services.surveys.issue(ctx.member, callback_data.case_id)
+    except ServiceError as error:
+        await _refuse(query, error)
+        return
+    me = await bot.me()
+    link = f"https://t.me/{me.username}?start={token}"
+    await bot.send_photo(
+        ctx.user.id,
+        BufferedInputFile(qr_png(link), filename="survey.png"),
+        caption=survey_screens.link_caption(link),
+    )
+    await query.answer()
+
+
+@routes.message(Command("case"))
+async def open_by_code(message: Message, ctx: Context, services: Services) -> None:
+    """/case K-7Q4F: the card of a case of this organisation."""
+    assert ctx.member is not None
+    code = (message.text or "").partition(" ")[2].strip().upper()
+    try:
+        case = await services.cases.find(ctx.member, code)
+        text, markup = await _card(ctx, services, case.id)
+    except ServiceError as error:
+        await message.answer(errors.refusal(error))
+        return
+    await message.answer(text, reply_markup=markup)

@@ -41,3 +41,8 @@ class CaseStep(CallbackData, prefix="cs"):
     action: str  # cat | skip | create | back | remedy | give | mode
     value: str = ""
     case_id: int = 0
+
+
+class SurveyStep(CallbackData, prefix="sv"):
+    action: str  # csat | ces | skip | finish
+    value: int = 0

@@ -13,6 +13,7 @@ from bot.render.callbacks import CaseStep
 from bot.render.common import cancel_button
 from bot.services.cases import CaseView
 from bot.services.context import MemberView
+from bot.services.surveys import SurveyResult
 from policies.engine import Decision
 from policies.explain import per
 from policies.model import Policy
@@ -100,6 +101,7 @@ def card(
     locale: str,
     authority: Decision | None,
     may_reopen: bool = False,
+    rating: SurveyResult | None = None,
 ) -> Screen:
     category = (
         policy.categories[case.category].get(locale)
@@ -127,6 +129,10 @@ def card(
             moment=escape(format_moment(case.created_at, member.timezone, locale, "short"))
         )
     )
+    if rating is not None and rating.answered:
+        lines.append(_("Customer rating: {csat} of 5").format(csat=f"<b>{rating.csat}</b>"))
+    elif rating is not None and rating.sent:
+        lines.append(_("Survey sent; no answer yet."))
     if case.spent:
         lines.append(
             _("Spent: {amount}").format(
@@ -143,8 +149,11 @@ def card(
                 _button(_("Resolve"), "resolve", case_id=case.id),
             ]
         )
-    if case.state == "resolved" and may_reopen:
-        rows.append([_button(_("Reopen"), "reopen", case_id=case.id)])
+    if case.state == "resolved":
+        row = [_button(_("Ask the customer"), "survey", case_id=case.id)]
+        if may_reopen:
+            row.append(_button(_("Reopen"), "reopen", case_id=case.id))
+        rows.append(row)
     if case.state in ("open", "reopened", "escalated"):
         rows.append([_button(_("Void case"), "void", case_id=case.id)])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)

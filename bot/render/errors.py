@@ -53,6 +53,7 @@ def refusal(error: ServiceError) -> str:
         "void_too_late": _(
             "You can void your case only within {minutes} minutes; ask a supervisor."
         ),
+        "case_not_resolved_for_survey": _("Ask the customer once the case is resolved."),
         "bad_outcome": _("Pick how the case ended on the buttons."),
         "policy_too_big": _("The file is too big: at most {limit} KB."),
         "policy_not_utf8": _("The file must be plain text in UTF-8."),

@@ -10,6 +10,7 @@ from bot.services.invites import InviteService
 from bot.services.members import MemberService
 from bot.services.organisations import OrganisationService
 from bot.services.policies import PolicyService
+from bot.services.surveys import SurveyService
 from bot.services.updates import UpdateLog
 
 
@@ -26,4 +27,5 @@ class Services:
         self.organisations = OrganisationService(db, self.clock, self.invites, self.policies)
         self.cases = CaseService(db, self.clock, self.policies)
         self.lifecycle = CaseLifecycle(db, self.clock, self.policies)
+        self.surveys = SurveyService(db, self.clock)
         self.members = MemberService(db, self.clock)

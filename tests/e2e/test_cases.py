@@ -218,3 +218,68 @@ async def test_reopen_inside_the_window_and_void_within_ten_minutes(harness: Har
     await olena.press("Анулювати")
     voided = await olena.expect("Стан: скасований")
     assert voided.button_labels == []
+
+
+SURVEY_LINK = re.compile(r"https://t\.me/casebot_sandbox_bot\?start=(q[A-Za-z0-9_-]{24})")
+
+
+async def test_the_customer_rates_in_their_own_language_once(harness: Harness) -> None:
+    from datetime import timedelta
+
+    olena = await frontline(harness)
+    await log_case(olena)
+    await olena.press("Вирішено")
+    await olena.expect("Чим усе завершилося?")
+    await olena.press("З компенсацією")
+    await olena.expect("Вирішено під час першого звернення")
+    await olena.press("Так")
+    await olena.expect("Додайте примітку")
+    await olena.press("Завершити")
+    await olena.expect("Стан: вирішений")
+    await olena.press("Запитати клієнта")
+    qr = await olena.expect(where=lambda m: m.photo is not None)
+    assert qr.photo is not None and qr.photo.startswith(b"\x89PNG")
+    match = SURVEY_LINK.search(qr.caption or "")
+    assert match, qr.caption
+    token = match.group(1)
+
+    guest = harness.user(9001, "John", "en")
+    await guest.start(token)
+    await guest.expect("Choose the language")
+    await guest.press("✓ English")
+    await guest.expect("How did we do?")
+    await guest.press("5 ★")
+    await guest.expect("How easy was it")
+    await guest.press("6")
+    await guest.expect("Anything you would like to add?")
+    await guest.send("Dinner was lovely, thank you!")
+    thanks = await guest.expect("Thank you!")
+    assert "Grand Hotel" not in thanks.text
+    await harness.settle()
+    assert all("Grand Hotel" not in m.text for m in guest.bot_messages)
+
+    await guest.start(token)
+    assert (await guest.expect()).text == "This survey has already been answered. Thank you!"
+    await guest.send("/team")
+    assert (await guest.expect()).text.startswith("This bot is for invited staff only.")
+
+    code = re.search(r"K-[2-9A-Z]{4}", olena.bot_messages[-2].text)
+    assert code is not None
+    await olena.send(f"/case {code.group(0)}")
+    card = await olena.expect("Оцінка клієнта")
+    assert "5" in card.bold
+
+    member = (await harness.services.context.load_by_id(1002)).member
+    assert member is not None
+    cases = await harness.services.cases.customer_history(member, "305")
+    result = await harness.services.surveys.result(member, cases[0][0].id)
+    assert (result.csat, result.ces, result.answered) == (5, 6, True)
+
+    # Another link, never used, expires after seven days; a made-up one is refused.
+    unused = await harness.services.surveys.issue(member, cases[0][0].id)
+    harness.services.clock.advance(timedelta(days=7, minutes=1))  # type: ignore[attr-defined]
+    stranger = harness.user(9002, "Ann", "ru")
+    await stranger.start(unused)
+    assert (await stranger.expect()).text == "Срок действия ссылки истёк. Всё равно спасибо!"
+    await stranger.start("q" + "A" * 24)
+    assert (await stranger.expect()).text == "Эта ссылка на опрос недействительна."
