@@ -174,9 +174,7 @@ async def _create(
             await bot.send_message(ctx.user.id, text)
         return
     await state.clear()
-    policy = await _policy(services, ctx)
-    authority = await services.cases.authority(ctx.member, _first_money_remedy(policy), case.id)
-    screen = screens.card(case, policy, ctx.member, ctx.locale, authority)
+    screen = await _card(ctx, services, case.id)
     if query is not None:
         await show(query, *screen)
     else:
@@ -234,7 +232,12 @@ async def _card(ctx: Context, services: Services, case_id: int) -> tuple[str, An
         and (ctx.member.id == case.reporter_id or Role(ctx.member.role).at_least(Role.SUPERVISOR))
     )
     rating = await services.surveys.result(ctx.member, case.id)
-    return screens.card(case, policy, ctx.member, ctx.locale, authority, may_reopen, rating)
+    history = screens.timeline(
+        await services.cases.timeline(ctx.member, case.id), policy, ctx.member, ctx.locale
+    )
+    return screens.card(
+        case, policy, ctx.member, ctx.locale, authority, may_reopen, rating, history
+    )
 
 
 async def _refuse(query: CallbackQuery, error: ServiceError) -> None:
@@ -673,3 +676,22 @@ async def open_by_code(message: Message, ctx: Context, services: Services) -> No
         await message.answer(errors.refusal(error))
         return
     await message.answer(text, reply_markup=markup)
+
+
+@routes.message(Command("my"))
+async def my_cases(message: Message, ctx: Context, services: Services) -> None:
+    assert ctx.member is not None
+    cases, page, pages = await services.cases.mine(ctx.member, 0)
+    policy = await _policy(services, ctx)
+    await show(message, *screens.my_cases(cases, page, pages, policy, ctx.locale))
+
+
+@routes.callback_query(CaseStep.filter(F.action == "my"))
+async def my_cases_page(
+    query: CallbackQuery, callback_data: CaseStep, ctx: Context, services: Services
+) -> None:
+    assert ctx.member is not None
+    page = int(callback_data.value) if callback_data.value.isdigit() else 0
+    cases, page, pages = await services.cases.mine(ctx.member, page)
+    policy = await _policy(services, ctx)
+    await show(query, *screens.my_cases(cases, page, pages, policy, ctx.locale))

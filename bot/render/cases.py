@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -11,7 +12,7 @@ from aiogram.utils.i18n import gettext as ngettext
 from bot.i18n import format_moment, format_money
 from bot.render.callbacks import CaseStep
 from bot.render.common import cancel_button
-from bot.services.cases import CaseView
+from bot.services.cases import CaseView, TimelineEntry
 from bot.services.context import MemberView
 from bot.services.surveys import SurveyResult
 from policies.engine import Decision
@@ -102,6 +103,7 @@ def card(
     authority: Decision | None,
     may_reopen: bool = False,
     rating: SurveyResult | None = None,
+    history: str | None = None,
 ) -> Screen:
     category = (
         policy.categories[case.category].get(locale)
@@ -141,6 +143,8 @@ def card(
         )
     if authority is not None:
         lines.append(authority_line(authority, policy, member, locale))
+    if history:
+        lines += ["", history]
     rows = []
     if case.state in ("open", "reopened"):
         rows.append(
@@ -361,3 +365,64 @@ def confirm_void(case: CaseView) -> Screen:
     )
     rows = [[_button(_("Void case"), "voidok", case_id=case.id)], _nav(case)]
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def my_cases(cases: list[CaseView], page: int, pages: int, policy: Policy, locale: str) -> Screen:
+    lines = [_("<b>My cases</b>")]
+    if not cases:
+        lines.append(_("No cases yet. Tap «New case» when a customer has a problem."))
+    for case in cases:
+        category = (
+            policy.categories[case.category].get(locale)
+            if case.category in (policy.categories)
+            else case.category
+        )
+        lines.append(f"• {case.code} · {escape(category)} · {state_name(case.state)}")
+    if pages > 1:
+        lines.append(_("Page {page} of {pages}").format(page=page + 1, pages=pages))
+    buttons = [_button(case.code, "card", case_id=case.id) for case in cases]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    nav = []
+    if page > 0:
+        nav.append(_button("‹ " + _("Previous"), "my", str(page - 1)))
+    if page + 1 < pages:
+        nav.append(_button(_("Next") + " ›", "my", str(page + 1)))
+    if nav:
+        rows.append(nav)
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def timeline(entries: list[TimelineEntry], policy: Policy, member: MemberView, locale: str) -> str:
+    lines = [_("<b>History</b>")]
+    for entry in entries:
+        who = escape(entry.actor or "")
+        payload = entry.payload
+        remedy = payload.get("remedy")
+        remedy_label = (
+            escape(policy.remedies[remedy].labels.get(locale))
+            if remedy in (policy.remedies)
+            else escape(str(remedy or ""))
+        )
+        amount = payload.get("amount")
+        money = (
+            escape(format_money(Decimal(str(amount)), member.currency, locale))
+            if (amount is not None)
+            else ""
+        )
+        texts = {
+            "created": _("logged by {name}").format(name=who),
+            "spend": _("{amount} · {remedy} ({name})").format(
+                amount=money, remedy=remedy_label, name=who
+            ),
+            "escalated": _("approval asked for {amount} ({name})").format(amount=money, name=who),
+            "resolved": _("resolved by {name}").format(name=who),
+            "reopened": _("reopened by {name}: {reason}").format(
+                name=who, reason=escape(str(payload.get("reason", "")))
+            ),
+            "cancelled": _("voided by {name}").format(name=who),
+            "survey_sent": _("survey sent"),
+            "survey_answered": _("customer rated {csat} of 5").format(csat=payload.get("csat")),
+        }
+        moment = escape(format_moment(entry.at, member.timezone, locale, "short"))
+        lines.append(f"{moment} — {texts.get(entry.kind, escape(entry.kind))}")
+    return "\n".join(lines)

@@ -91,6 +91,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("new", __("Log a customer's problem"), Role.FRONTLINE),
     Command("authority", __("What you may give now"), Role.FRONTLINE),
     Command("policy", __("Your spending rules"), Role.FRONTLINE),
+    Command("my", __("My cases"), Role.FRONTLINE),
     Command("case", __("Open a case by its code"), Role.FRONTLINE),
     Command("reopen", __("Reopen a case by its code"), Role.FRONTLINE),
     Command("invite", __("Invite staff"), Role.ADMIN),

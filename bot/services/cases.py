@@ -60,6 +60,14 @@ class CaseView:
 
 
 @dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str
+    actor: str | None
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Given:
     """What happened to a request to give a remedy."""
 
@@ -179,6 +187,48 @@ class CaseService:
             if case is None:
                 raise ServiceError("no_such_case")
             return _view(case, await _spent_on_case(session, case.id), actor.currency)
+
+    async def mine(
+        self, actor: MemberView, page: int, size: int = 6
+    ) -> tuple[list[CaseView], int, int]:
+        """My cases, newest first: (cases, page, pages)."""
+        mine = (Case.org_id == actor.org_id) & (
+            (Case.reporter_id == actor.id) | (Case.owner_id == actor.id)
+        )
+        async with self.db.reading() as session:
+            total = int(
+                await session.scalar(select(func.count()).select_from(Case).where(mine)) or 0
+            )
+            pages = max(1, -(-total // size))
+            page = min(max(page, 0), pages - 1)
+            rows = (
+                await session.scalars(
+                    select(Case)
+                    .where(mine)
+                    .order_by(Case.created_at.desc(), Case.id.desc())
+                    .offset(page * size)
+                    .limit(size)
+                )
+            ).all()
+            views = [_view(c, await _spent_on_case(session, c.id), actor.currency) for c in rows]
+        return views, page, pages
+
+    async def timeline(self, actor: MemberView, case_id: int, last: int = 8) -> list[TimelineEntry]:
+        async with self.db.reading() as session:
+            case = await _case_of_org(session, actor, case_id)
+            rows = (
+                await session.execute(
+                    select(CaseEvent, Member.name)
+                    .outerjoin(Member, Member.id == CaseEvent.actor_id)
+                    .where(CaseEvent.case_id == case.id)
+                    .order_by(CaseEvent.id.desc())
+                    .limit(last)
+                )
+            ).all()
+        return [
+            TimelineEntry(event.created_at, event.kind, name, json.loads(event.payload))
+            for event, name in reversed(rows)
+        ]
 
     async def customer_history(
         self, actor: MemberView, customer_key: str

@@ -283,3 +283,38 @@ async def test_the_customer_rates_in_their_own_language_once(harness: Harness) -
     assert (await stranger.expect()).text == "Срок действия ссылки истёк. Всё равно спасибо!"
     await stranger.start("q" + "A" * 24)
     assert (await stranger.expect()).text == "Эта ссылка на опрос недействительна."
+
+
+async def test_my_cases_and_the_timeline_in_russian(harness: Harness) -> None:
+    sarah = await owner_joins(harness)
+    code = await invite_via_bot(sarah, "Frontline", "Front desk", "1 person")
+    ivan = harness.user(1004, "Ivan", "ru")
+    await join(ivan, code, "Русский", "Присоединиться")
+    await ivan.send("/my")
+    empty = await ivan.expect("Мои случаи")
+    assert "Случаев пока нет." in empty.text
+
+    await ivan.tap("Новый случай")
+    await ivan.expect("Чего касается проблема?")
+    await ivan.press("Оплата")
+    await ivan.expect("Опишите проблему")
+    await ivan.send("Двойное списание с карты")
+    await ivan.expect("Кто клиент?")
+    await ivan.press("Создать")
+    card = await ivan.expect("Случай K-")
+    assert "История" in card.text and "зафиксировано: Ivan" in card.text
+    await ivan.press("Компенсировать")
+    await ivan.expect("Что вы предоставите?")
+    await ivan.press("Скидка")
+    await ivan.expect("Сколько, в USD? Например: 1 500,50")
+    await ivan.send("25,5")
+    await ivan.expect("Скидка: 25,50\xa0$")
+    await ivan.press("Подтвердить")
+    await ivan.expect("Записано")
+
+    await ivan.send("/my")
+    mine = await ivan.expect("Мои случаи")
+    (case_code,) = [label for label in mine.button_labels if label.startswith("K-")]
+    await ivan.press(case_code)
+    opened = await ivan.expect("Потрачено: 25,50\xa0$")
+    assert "25,50\xa0$ · Скидка (Ivan)" in opened.text
