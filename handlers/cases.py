@@ -23,6 +23,7 @@ from bot.render import errors
 from bot.render import survey as survey_screens
 from bot.render.callbacks import CaseStep
 from bot.services import Services
+from bot.services.cases import DESCRIPTION_LIMIT
 from bot.services.context import Context
 from bot.services.errors import ServiceError
 from handlers.invite import qr_png
@@ -100,6 +101,12 @@ async def pick_category(
 async def take_description(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
     text = message.text or message.caption or ""
     if message.text and message.text.startswith("/"):
+        return
+    if len(text) > DESCRIPTION_LIMIT:
+        # Refused now, while the person can still shorten it; the step stays.
+        await message.answer(
+            errors.refusal(ServiceError("description_too_long", limit=DESCRIPTION_LIMIT))
+        )
         return
     photo = message.photo[-1].file_id if message.photo else None
     voice = message.voice.file_id if message.voice else None
@@ -270,7 +277,7 @@ async def pick_remedy(
 ) -> None:
     assert ctx.member is not None
     try:
-        case = await services.cases.get(ctx.member, callback_data.case_id)
+        case = await services.cases.for_action(ctx.member, callback_data.case_id)
     except ServiceError as error:
         await _refuse(query, error)
         return
@@ -458,7 +465,7 @@ async def _case_or_refuse(
 ) -> Any:
     assert ctx.member is not None
     try:
-        return await services.cases.get(ctx.member, case_id)
+        return await services.cases.for_action(ctx.member, case_id)
     except ServiceError as error:
         await _refuse(query, error)
         return None

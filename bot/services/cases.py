@@ -179,6 +179,14 @@ class CaseService:
             spent = await _spent_on_case(session, case.id)
             return _view(case, spent, actor.currency)
 
+    async def for_action(self, actor: MemberView, case_id: int) -> CaseView:
+        """The case, if this member may act on it (reporter, owner, or a supervisor up)."""
+        async with self.db.reading() as session:
+            member = await _active_member(session, actor)
+            case = await _case_of_org(session, actor, case_id)
+            _may_act_on(case, member)
+            return _view(case, await _spent_on_case(session, case.id), actor.currency)
+
     async def find(self, actor: MemberView, code: str) -> CaseView:
         async with self.db.reading() as session:
             case = await session.scalar(

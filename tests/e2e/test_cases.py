@@ -318,3 +318,46 @@ async def test_my_cases_and_the_timeline_in_russian(harness: Harness) -> None:
     await ivan.press(case_code)
     opened = await ivan.expect("Потрачено: 25,50\xa0$")
     assert "25,50\xa0$ · Скидка (Ivan)" in opened.text
+
+
+async def test_stale_forged_and_oversized_input_change_nothing(harness: Harness) -> None:
+    sarah = await owner_joins(harness)
+    code = await invite_via_bot(sarah, "Frontline", "Front desk", "5 people")
+    olena = harness.user(1002, "Olena", "uk")
+    await join(olena, code, "Українська", "Приєднатися")
+    petro = harness.user(1005, "Petro", "uk")
+    await join(petro, code, "Українська", "Приєднатися")
+
+    # A description over the limit is refused at once; the step stays for a shorter one.
+    await olena.send("/new")
+    await olena.expect("Чого стосується проблема?")
+    await olena.press("Інше")
+    await olena.expect("Опишіть проблему")
+    await olena.send("ш" * 3001)
+    assert (await olena.expect()).text == "Опис задовгий: щонайбільше 3000 символів."
+    await olena.send("Коротко")
+    await olena.expect("Хто клієнт?")
+    await olena.press("Створити")
+    card = await olena.expect("Випадок K-")
+
+    # Petro forges buttons of Olena's case: refused, nothing changes.
+    case_id = int(card.buttons[0][0][1].rsplit(":", 1)[1])
+    await petro.send("/my")
+    await petro.expect("Мої випадки")
+    assert petro.last is not None
+    for data in (f"cs:resolve::{case_id}", f"cs:remedy::{case_id}", f"cs:voidok::{case_id}"):
+        await petro.press_data(data, petro.last.message_id)
+    await harness.settle()
+    assert [a.text for a in petro.callback_answers[-3:]] == ["Це випадок іншої людини."] * 3
+    member = (await harness.services.context.load_by_id(1002)).member
+    assert member is not None
+    assert (await harness.services.cases.get(member, case_id)).state == "open"
+
+    # Olena voids the case; the old card's Give remedy button is now stale.
+    await olena.press("Анулювати")
+    await olena.expect("Анулювати випадок")
+    await olena.press("Анулювати")
+    await olena.expect("Стан: скасований")
+    await olena.press_data(f"cs:remedy::{case_id}", card.message_id)
+    await harness.settle()
+    assert olena.callback_answers[-1].text == "Випадок тим часом змінився. Відкрийте його ще раз."
