@@ -361,3 +361,27 @@ async def test_stale_forged_and_oversized_input_change_nothing(harness: Harness)
     await olena.press_data(f"cs:remedy::{case_id}", card.message_id)
     await harness.settle()
     assert olena.callback_answers[-1].text == "Випадок тим часом змінився. Відкрийте його ще раз."
+
+
+async def test_a_photo_with_a_caption_describes_the_problem(harness: Harness) -> None:
+    from sqlalchemy import select
+
+    from bot.db.models import Case
+
+    olena = await frontline(harness)
+    await olena.send("/new")
+    await olena.expect("Чого стосується проблема?")
+    await olena.press("Товар чи послуга")
+    await olena.expect("Опишіть проблему")
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c63f8ffff3f0005fe02fea7d6a4e50000000049454e44ae426082"
+    )
+    await olena.send_photo(png, caption="Розбита ваза в номері")
+    await olena.expect("Хто клієнт?")
+    await olena.press("Створити")
+    card = await olena.expect("Випадок K-")
+    assert "Розбита ваза в номері" in card.text
+    async with harness.db.reading() as session:
+        (case,) = (await session.scalars(select(Case))).all()
+    assert case.photo_file_id and case.description == "Розбита ваза в номері"
