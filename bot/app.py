@@ -57,6 +57,9 @@ def make_dispatcher(
     dp.update.outer_middleware(FloodControl(settings.flood_rate, settings.flood_window_seconds))
     dp.update.outer_middleware(LoadContext(services, i18n))
     dp.update.outer_middleware(MembershipGate())
+    from handlers.errors import on_error
+
+    dp.errors.register(on_error)
     dp.include_routers(
         *(m.routes.build() for m in (survey, start, language, invite, team, policy, cases, common))
     )

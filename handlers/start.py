@@ -65,9 +65,10 @@ async def pick_language(
             await state.clear()
             await show(query, errors.refusal(error))
             return
+        # The screen first: if Telegram fails, the person is still on this step and can tap again.
+        await show(query, *onboarding.confirm_join(offer))
         await state.set_state(Onboarding.confirm)
         await state.update_data(language=callback_data.code)
-        await show(query, *onboarding.confirm_join(offer))
 
 
 @routes.callback_query(Onboarding.confirm, JoinStep.filter(F.action == "back"))

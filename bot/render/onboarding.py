@@ -102,6 +102,13 @@ def new_case_hint() -> str:
     return _("When a customer has a problem, tap «New case» below.")
 
 
+def unexpected_failure() -> str:
+    return _(
+        "Something went wrong on our side. Nothing you entered is lost: try again, "
+        "or /cancel to start over."
+    )
+
+
 def cancelled() -> str:
     return _("Cancelled. Nothing was changed.")
 

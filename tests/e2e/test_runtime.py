@@ -67,3 +67,21 @@ async def test_dialogue_in_redis_survives_a_restart(make_harness: object) -> Non
     await olena.press("Приєднатися")
     await olena.expect("Вітаємо")
     await redis.aclose()
+
+
+async def test_an_unexpected_failure_tells_the_person_what_to_do(make_harness: object) -> None:
+    h: Harness = await make_harness()  # type: ignore[operator]
+    code = await h.create_org()
+    olena = h.user(1002, "Olena", "uk")
+    await olena.start(code)
+    await olena.expect("Мова")
+    h.sandbox.fail_next("editMessageText", status=500)
+    await olena.press("✓ Українська")
+    await h.settle()
+    assert olena.callback_answers[-1].text == (
+        "Щось пішло не так з нашого боку. Усе, що ви ввели, збережено: спробуйте ще раз "
+        "або натисніть /cancel, щоб почати спочатку."
+    )
+    # Nothing was lost: the same tap now goes through.
+    await olena.press("✓ Українська")
+    await olena.expect("Приєднання до Grand Hotel")
