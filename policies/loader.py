@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from babel.numbers import get_currency_precision, list_currencies
 
 from bot.i18n import translations
+from policies.positions import key_lines, line_of
 from policies.model import (
     INTERVALS,
     ROLES,
@@ -63,44 +64,14 @@ class _Reader:
     """Walks the parsed TOML, collecting every problem instead of stopping at the first."""
 
     def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
+        self.lines = key_lines(text)
         self.issues: list[PolicyIssue] = []
 
     def problem(self, path: str, message: str, **params: Any) -> None:
         self.issues.append(PolicyIssue(path, message, params, self.line_of(path)))
 
     def line_of(self, path: str) -> int | None:
-        """Best effort: the line of the key, found after the header of its table."""
-        parts = [p for p in re.split(r"\.(?![^\[]*\])", path) if p]
-        if not parts:
-            return None
-        last = re.sub(r"\[\d+\]$", "", parts[-1])
-        index = re.search(r"\[(\d+)\]", path)
-        occurrence = int(index.group(1)) if index else 0
-        start = 0
-        full = ".".join(parts)
-        for number, line in enumerate(self.lines):
-            if re.match(rf"^\s*\[\[?\s*{re.escape(full)}\s*\]\]?\s*(#.*)?$", line):
-                return number + 1
-        for depth in range(len(parts) - 1, 0, -1):
-            header = ".".join(re.sub(r"\[\d+\]", "", p) for p in parts[:depth])
-            for number, line in enumerate(self.lines):
-                if re.match(rf"^\s*\[\[?\s*{re.escape(header)}\s*\]\]?\s*(#.*)?$", line):
-                    start = number
-                    break
-            else:
-                continue
-            break
-        seen = 0
-        key = re.compile(rf"(^|[{{,\s]){re.escape(last)}\s*=")
-        for number in range(start, len(self.lines)):
-            if number > start and start and re.match(r"^\s*\[", self.lines[number]):
-                return None  # the next table begins: the key is not written at all
-            if key.search(self.lines[number].split("#", 1)[0]):
-                if seen == occurrence or last not in ("amount", "scope", "interval", "remedies"):
-                    return number + 1
-                seen += 1
-        return None
+        return line_of(self.lines, path)
 
     def table(self, data: Any, path: str) -> dict[str, Any] | None:
         if not isinstance(data, dict):

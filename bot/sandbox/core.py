@@ -46,6 +46,7 @@ _JSON_FIELDS = {
     "link_preview_options",
     "reply_parameters",
 }
+_DELIVERIES = {"sendmessage", "editmessagetext", "sendphoto", "senddocument"}
 _SERVER_ERRORS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
 
@@ -295,6 +296,8 @@ class Sandbox:
         self.users: dict[int, SandboxUser] = {}
         self.chats: dict[int, list[SandboxMessage]] = {}
         self.requests: list[tuple[str, dict[str, Any]]] = []
+        # (loop time, method, chat id) of every message delivered or edited: pacing checks.
+        self.deliveries: list[tuple[float, str, int]] = []
         self.webhook_url = ""
         self.version = 0
         self._blocked: set[int] = set()
@@ -544,6 +547,9 @@ class Sandbox:
             result = await handler(params)
         except ApiError as error:
             return _error(error)
+        if method in _DELIVERIES and isinstance(result, dict):
+            chat = int(result.get("chat", {}).get("id", 0))
+            self.deliveries.append((asyncio.get_running_loop().time(), method, chat))
         return web.json_response({"ok": True, "result": result})
 
     async def _download(self, request: web.Request) -> web.Response:

@@ -1,0 +1,239 @@
+"""The outbox: notifications are written in the same transaction as the change that caused
+them, and a sender delivers them with Telegram's pacing.
+
+Delivery guarantee: at least once, in order per chat. A message is marked sent only after
+Telegram answered; a sender that dies between Telegram's answer and that mark leaves the row
+leased, and after the lease another sender sends it again. So the worst case is one duplicate
+per chat per crash — never a lost message. For a notification ("Dmytro approved $600") a rare
+repeat is harmless, while a lost one leaves a person waiting; that is the right trade.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.engine import Database
+from bot.db.models import Member, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+
+
+def enqueue(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    chat_id: int,
+    text: str,
+    reply_markup: dict[str, Any] | None = None,
+    org_id: int | None = None,
+    dedup_key: str | None = None,
+    edit_message_id: int | None = None,
+) -> None:
+    """Queue a message (or an edit of one) inside the caller's transaction."""
+    payload: dict[str, Any] = {"text": text}
+    if reply_markup is not None:
+        payload["reply_markup"] = reply_markup
+    if edit_message_id is not None:
+        payload["message_id"] = edit_message_id
+    session.add(
+        OutboxMessage(
+            org_id=org_id,
+            chat_id=chat_id,
+            method="editMessageText" if edit_message_id is not None else "sendMessage",
+            payload=json.dumps(payload, ensure_ascii=False),
+            status="pending",
+            attempts=0,
+            not_before=clock.now(),
+            dedup_key=dedup_key,
+            created_at=clock.now(),
+        )
+    )
+
+
+@dataclass
+class Pacing:
+    """Telegram's limits: about 30 messages a second in all, one a second per chat."""
+
+    per_second: float = 30.0
+    per_chat_interval: float = 1.0
+    backoff_base: float = 1.0
+    backoff_cap: float = 300.0
+    _last_global: float = field(default=float("-inf"))
+    _last_chat: dict[int, float] = field(default_factory=dict)
+    _paused_until: float = field(default=float("-inf"))
+
+    async def wait_turn(self, chat_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            ready = max(
+                self._paused_until,
+                self._last_global + 1 / self.per_second,
+                self._last_chat.get(chat_id, float("-inf")) + self.per_chat_interval,
+            )
+            if ready <= now:
+                self._last_global = now
+                self._last_chat[chat_id] = now
+                return
+            await asyncio.sleep(ready - now)
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, asyncio.get_running_loop().time() + seconds)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        clock: Clock | None = None,
+        pacing: Pacing | None = None,
+        batch: int = 50,
+    ) -> None:
+        self.db = db
+        self.bot = bot
+        self.clock = clock or Clock()
+        self.pacing = pacing or Pacing()
+        self.batch = batch
+
+    async def run(self, stop: asyncio.Event, idle_poll: float = 1.0) -> None:
+        while not stop.is_set():
+            if await self.drain_once() == 0:
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle_poll)
+
+    async def drain_once(self) -> int:
+        """Send what is due now: the oldest pending message of each chat. Returns how many
+        were handled (sent, rescheduled or given up)."""
+        rows = await self._claim()
+        for row in rows:
+            await self._deliver(row)
+        return len(rows)
+
+    async def _claim(self) -> list[OutboxMessage]:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            heads = (
+                select(func.min(OutboxMessage.id))
+                .where(OutboxMessage.status == "pending")
+                .group_by(OutboxMessage.chat_id)
+            )
+            rows = list(
+                await session.scalars(
+                    select(OutboxMessage)
+                    .where(
+                        OutboxMessage.id.in_(heads),
+                        OutboxMessage.not_before <= now,
+                        (OutboxMessage.lease_until.is_(None)) | (OutboxMessage.lease_until < now),
+                    )
+                    .order_by(OutboxMessage.id)
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            for row in rows:
+                row.lease_until = now + LEASE
+            return rows
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        payload = json.loads(row.payload)
+        await self.pacing.wait_turn(row.chat_id)
+        try:
+            if row.method == "editMessageText":
+                result = await self.bot.edit_message_text(
+                    payload["text"],
+                    chat_id=row.chat_id,
+                    message_id=payload["message_id"],
+                    reply_markup=payload.get("reply_markup"),
+                )
+                message_id = (
+                    payload["message_id"] if isinstance(result, bool) else (result.message_id)
+                )
+            else:
+                sent = await self.bot.send_message(
+                    row.chat_id, payload["text"], reply_markup=payload.get("reply_markup")
+                )
+                message_id = sent.message_id
+        except TelegramRetryAfter as error:
+            self.pacing.pause(error.retry_after)
+            await self._later(row, timedelta(seconds=error.retry_after), str(error))
+        except (TelegramServerError, TelegramNetworkError) as error:
+            delay = min(self.pacing.backoff_base * 2**row.attempts, self.pacing.backoff_cap)
+            await self._later(row, timedelta(seconds=delay), str(error))
+        except TelegramForbiddenError as error:
+            await self._give_up(row, str(error), unreachable=True)
+        except TelegramBadRequest as error:
+            if "message is not modified" in error.message:
+                await self._done(row, payload.get("message_id"))
+            else:
+                await self._give_up(row, str(error))
+        else:
+            await self._done(row, message_id)
+
+    async def _done(self, row: OutboxMessage, message_id: int | None) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(
+                    status="sent",
+                    sent_at=self.clock.now(),
+                    lease_until=None,
+                    telegram_message_id=message_id,
+                    attempts=row.attempts + 1,
+                )
+            )
+
+    async def _later(self, row: OutboxMessage, delay: timedelta, error: str) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(
+                    not_before=self.clock.now() + delay,
+                    lease_until=None,
+                    attempts=row.attempts + 1,
+                    last_error=error[:500],
+                )
+            )
+
+    async def _give_up(self, row: OutboxMessage, error: str, unreachable: bool = False) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(
+                    status="dead",
+                    lease_until=None,
+                    attempts=row.attempts + 1,
+                    last_error=error[:500],
+                )
+            )
+            if unreachable:
+                # The person blocked the bot: no retries; they are marked for the admin.
+                await session.execute(
+                    update(Member)
+                    .where(Member.telegram_user_id == row.chat_id)
+                    .values(reachable=False)
+                )
+        log.warning("outbox message %s to chat %s given up: %s", row.id, row.chat_id, error)
