@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n
 from bot.db.engine import Database
 from bot.fsm_storage import SqlStorage
 from bot.middlewares import Deduplicate, FloodControl, InFlight, LoadContext, MembershipGate
+from bot.outbox import OutboxSender
 from bot.render.catalog import make_i18n
 from bot.services import Services
 from bot.settings import Settings
@@ -103,6 +104,11 @@ class BotApp:
             )
         )
         stop = asyncio.create_task(self._stopping.wait())
+        # Notifications written by services go out through the outbox, paced.
+        sender_stop = asyncio.Event()
+        sender = asyncio.create_task(
+            OutboxSender(self.services.db, self.bot, self.services.clock).run(sender_stop)
+        )
         try:
             await asyncio.wait({polling, stop}, return_when=asyncio.FIRST_COMPLETED)
             if not polling.done():
@@ -113,6 +119,9 @@ class BotApp:
             await asyncio.gather(*handling, return_exceptions=True)
             await self.inflight.wait_idle()
         finally:
+            # What the last handlers queued is sent now; the rest waits in the outbox.
+            sender_stop.set()
+            await asyncio.gather(sender, return_exceptions=True)
             stop.cancel()
             await self.bot.session.close()
             await self.storage.close()

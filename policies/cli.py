@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from decimal import Decimal, InvalidOperation
+from html import unescape
 from pathlib import Path
 from typing import Any
 
-from bot.i18n import LOCALES, format_money
+from babel.numbers import get_currency_precision
+
+from bot.i18n import LOCALES, format_money, translations
 from policies.engine import decide, usage_needed
-from policies.explain import explain, role_name
+from policies.explain import explain, per, role_name
 from policies.loader import PolicyError, load_policy
 from policies.model import INTERVALS, ROLES, SCOPES, Policy
 
@@ -42,6 +46,9 @@ def _load(path: Path, locale: str) -> Policy | None:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         print(f"{path}: {error.strerror}", file=sys.stderr)
+        return None
+    except UnicodeDecodeError:
+        print(f"{path}: not UTF-8 text", file=sys.stderr)
         return None
     try:
         return load_policy(text)
@@ -75,23 +82,51 @@ def run_explain(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        amount = Decimal(args.amount)
+        amount = _amount(args.amount, policy.currency)
         usage = dict(_usage(item) for item in args.used)
         decision = decide(policy, args.role, args.remedy, amount, usage)
-    except (InvalidOperation, ValueError) as error:
+    except ValueError as error:
         print(f"casebot: {error}", file=sys.stderr)
         return 2
+    lang = args.lang
+    t = translations(lang)
     print(
-        f"{decision.outcome.value}: {format_money(decision.now, policy.currency, args.lang)}"
-        f" / {format_money(amount, policy.currency, args.lang)}"
-        f" · {role_name(args.role, args.lang)}"
+        f"{decision.outcome.value}: {format_money(decision.now, policy.currency, lang)}"
+        f" / {format_money(amount, policy.currency, lang)}"
+        f" · {role_name(args.role, lang)}"
     )
-    print(_plain(explain(decision, policy, args.lang)))
+    print(_plain(explain(decision, policy, lang)))
+    for check in decision.checks:
+        line = t.gettext("{per}: used {used}, left {left} of {total}").format(
+            per=per(check.limit, policy, lang),
+            used=format_money(check.used, policy.currency, lang),
+            left=format_money(check.remaining, policy.currency, lang),
+            total=format_money(check.limit.amount, policy.currency, lang),
+        )
+        print(_plain(f"  {'▶' if check.bound else '•'} {line}"))
     needed = {q.key for q in usage_needed(policy, args.role, args.remedy)}
     missing = sorted(needed - set(usage))
     if missing:
         print(f"(counted as unused: {', '.join(missing)})", file=sys.stderr)
+    ignored = sorted(set(usage) - needed)
+    if ignored:
+        print(
+            f"(no limit of {args.role} for {args.remedy} counts: {', '.join(ignored)})",
+            file=sys.stderr,
+        )
     return 0
+
+
+def _amount(text: str, currency: str) -> Decimal:
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"--amount {text!r}: write it like 1500.50") from None
+    exponent = amount.as_tuple().exponent
+    digits = get_currency_precision(currency)
+    if not amount.is_finite() or (isinstance(exponent, int) and -exponent > digits):
+        raise ValueError(f"--amount {text!r}: {currency} has {digits} decimal places at most")
+    return amount
 
 
 def _usage(item: str) -> tuple[str, Decimal]:
@@ -99,6 +134,8 @@ def _usage(item: str) -> tuple[str, Decimal]:
     parts = key.split(":")
     if len(parts) < 2 or parts[0] not in SCOPES or parts[1] not in INTERVALS or not value:
         raise ValueError(f"--used {item!r}: write scope:interval=amount, e.g. customer:day=150")
+    if len(parts) > 2:  # remedies in any order name the same limit: "customer:day:gift+refund"
+        key = ":".join([*parts[:2], "+".join(sorted(":".join(parts[2:]).split("+")))])
     try:
         return key, Decimal(value)
     except InvalidOperation:
@@ -106,7 +143,5 @@ def _usage(item: str) -> tuple[str, Decimal]:
 
 
 def _plain(html_text: str) -> str:
-    import re
-    from html import unescape
-
-    return unescape(re.sub(r"</?b>", "", html_text))
+    """The explanations are Telegram HTML; a terminal gets their text."""
+    return unescape(re.sub(r"</?[a-z]+>", "", html_text))

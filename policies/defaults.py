@@ -2,18 +2,57 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import get_currency_precision
 
-# Roughly what 1 USD buys, so the default limits mean the same in every currency.
-_SCALE = {"UAH": 40, "RUB": 90, "KZT": 450, "JPY": 150, "PLN": 4, "CZK": 23, "HUF": 360}
+# Roughly what 1 USD buys, so the default limits mean about the same in every currency; the
+# result is rounded to two significant digits ("2000", not "1987.40"). Unlisted: 1.
+_SCALE = {
+    "UAH": Decimal(40),
+    "RUB": Decimal(90),
+    "BYN": Decimal(3),
+    "KZT": Decimal(450),
+    "GEL": Decimal(3),
+    "MDL": Decimal(18),
+    "AMD": Decimal(400),
+    "AZN": Decimal(2),
+    "UZS": Decimal(12000),
+    "PLN": Decimal(4),
+    "CZK": Decimal(23),
+    "HUF": Decimal(360),
+    "RON": Decimal(5),
+    "BGN": Decimal(2),
+    "TRY": Decimal(35),
+    "SEK": Decimal(10),
+    "NOK": Decimal(10),
+    "DKK": Decimal(7),
+    "ISK": Decimal(140),
+    "JPY": Decimal(150),
+    "CNY": Decimal(7),
+    "KRW": Decimal(1400),
+    "INR": Decimal(85),
+    "ILS": Decimal(4),
+    "AED": Decimal(4),
+    "KWD": Decimal("0.3"),
+    "BHD": Decimal("0.4"),
+    "OMR": Decimal("0.4"),
+    "GBP": Decimal("0.8"),
+}
 
 _TEMPLATE = """\
-# The starting policy of a new organisation: change it and send it back to the bot.
+# The starting policy of your organisation. Change what differs and send the file back to
+# the bot (as a document); it is checked, you see what changes, and it takes effect only when
+# you press Activate. Amounts are in quotes ("1500.50") and in the currency below.
 currency = "{currency}"
 timezone = "{timezone}"
+week_start = "monday"          # weekly limits and the digest's week begin on this day
+reopen_window_days = 7         # a case reopened within 7 days was not really solved
+escalation_sla_minutes = 15    # an approver answers within 15 minutes, or is reminded
+on_the_spot_minutes = 5        # "solved on the spot" = resolved within 5 minutes
+digest = {{ weekday = "monday", time = "09:00" }}
 
+# What went wrong. Keys (product, waiting…) are short: lowercase letters, digits and _.
 [categories.product]
 uk = "Товар чи послуга"
 ru = "Товар или услуга"
@@ -39,6 +78,7 @@ uk = "Інше"
 ru = "Другое"
 en = "Other"
 
+# What an employee may give. money = false: it costs nothing and needs no authority.
 [remedies.apology]
 uk = "Вибачення"
 ru = "Извинение"
@@ -60,6 +100,11 @@ uk = "Повернення коштів"
 ru = "Возврат денег"
 en = "Refund"
 
+# Authority per role. Each limit is an amount per scope (case, customer, employee, team,
+# org) per interval (per_case, day, week, month, year, all_time); windows follow the calendar
+# in the time zone above. Every limit that applies must have room; above them, the approver
+# decides. Add remedies = ["refund"] to a limit to count only those remedies,
+# forbidden = ["refund"] to keep a remedy from a role.
 [roles.frontline]
 approver = "supervisor"
 limits = [
@@ -74,6 +119,8 @@ limits = [
   {{ amount = "{super_week}", scope = "employee", interval = "week" }},
 ]
 
+# The manager decides without a limit; an admin spends as the manager unless the file has
+# its own [roles.admin].
 [roles.manager]
 approver = "none"
 unlimited = true
@@ -81,14 +128,22 @@ unlimited = true
 
 
 def default_policy_text(currency: str, timezone: str) -> str:
-    scale = _SCALE.get(currency.upper(), 1)
-    digits = get_currency_precision(currency.upper())
+    """A policy that loads cleanly for this currency and time zone: everyday categories and
+    remedies, modest limits (about $50 a case and $200 a day for frontline staff)."""
+    code = currency.upper()
+    scale = _SCALE.get(code, Decimal(1))
+    digits = get_currency_precision(code)
 
     def amount(usd: int) -> str:
-        return str((Decimal(usd) * scale).quantize(Decimal(1).scaleb(-digits)))
+        value = Decimal(usd) * scale
+        rounded = value.quantize(Decimal(1).scaleb(value.adjusted() - 1), rounding=ROUND_HALF_UP)
+        exponent = rounded.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > digits:
+            rounded = rounded.quantize(Decimal(1).scaleb(-digits))
+        return format(rounded.normalize(), "f")
 
     return _TEMPLATE.format(
-        currency=currency.upper(),
+        currency=code,
         timezone=timezone,
         front_case=amount(50),
         front_day=amount(200),

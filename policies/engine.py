@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from policies.model import ROLES, Limit, Policy
+from policies.model import ROLES, WEEKDAYS, Limit, Policy
 
 ZERO = Decimal(0)
 
@@ -54,7 +54,13 @@ class Decision:
 
     @property
     def rest(self) -> Decimal:
+        """What needs someone's approval."""
         return self.requested - self.now
+
+    @property
+    def binding(self) -> tuple[LimitCheck, ...]:
+        """The limits that stop the request (empty when it is allowed)."""
+        return tuple(check for check in self.checks if check.bound)
 
 
 def usage_needed(policy: Policy, role: str, remedy: str) -> list[UsageQuery]:
@@ -155,13 +161,18 @@ def _covers(
 
 
 def window(
-    interval: str, now: datetime, timezone: str, week_start: int = 0
+    interval: str, now: datetime, timezone: str, week_start: int | str = 0
 ) -> tuple[datetime, datetime] | None:
     """The calendar window of `interval` that contains `now`, in the organisation's time
     zone (DST included: a local day may last 23 or 25 hours), as aware UTC; None for
-    per_case and all_time, which have no calendar window."""
+    per_case and all_time, which have no calendar window. `week_start` is 0–6 from Monday
+    (as in Policy.week_start) or a weekday's name."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
+    if isinstance(week_start, str):
+        week_start = WEEKDAYS.index(week_start.lower())
+    if not 0 <= week_start <= 6:
+        raise ValueError(f"week_start {week_start!r} is not 0 (Monday) … 6 (Sunday)")
     if interval in ("per_case", "all_time"):
         return None
     zone = ZoneInfo(timezone)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from html import escape
 
-from bot.i18n import format_money, translations
+from babel.dates import get_day_names
+
+from bot.i18n import babel_locale, format_money, translations
 from policies.engine import Decision, Outcome
-from policies.model import Limit, Policy
+from policies.model import ROLES, Budget, Labels, Limit, Policy
 
 
 def role_name(role: str, locale: str) -> str:
@@ -21,17 +24,9 @@ def role_name(role: str, locale: str) -> str:
     return names.get(role, role)
 
 
-def per(limit: Limit, policy: Policy, locale: str) -> str:
-    """ "per customer per day", "for you per week (refund)" …"""
+def _interval_words(locale: str) -> dict[str, str]:
     t = translations(locale)
-    scopes = {
-        "case": t.gettext("per case"),
-        "customer": t.gettext("per customer"),
-        "employee": t.gettext("for you"),
-        "team": t.gettext("for your team"),
-        "org": t.gettext("for the organisation"),
-    }
-    intervals = {
+    return {
         "per_case": t.gettext("per case"),
         "day": t.gettext("per day"),
         "week": t.gettext("per week"),
@@ -39,6 +34,20 @@ def per(limit: Limit, policy: Policy, locale: str) -> str:
         "year": t.gettext("per year"),
         "all_time": t.gettext("in total"),
     }
+
+
+def per(limit: Limit, policy: Policy, locale: str, *, own: bool = True) -> str:
+    """ "per customer per day", "for you per week (Refund)" … said to the limit's holder, or
+    to someone else when not `own` ("per employee per week")."""
+    t = translations(locale)
+    scopes = {
+        "case": t.gettext("per case"),
+        "customer": t.gettext("per customer"),
+        "employee": t.gettext("for you") if own else t.gettext("per employee"),
+        "team": t.gettext("for your team") if own else t.gettext("per team"),
+        "org": t.gettext("for the organisation"),
+    }
+    intervals = _interval_words(locale)
     parts = [scopes[limit.scope]]
     if not (limit.scope == "case" and limit.interval == "per_case"):
         parts.append(intervals[limit.interval])
@@ -110,7 +119,8 @@ def explain(decision: Decision, policy: Policy, locale: str) -> str:
 
 
 def describe_rules(policy: Policy, role: str, locale: str) -> str:
-    """The rules that apply to a role, for /policy."""
+    """The rules that apply to a role, for /policy: each limit, what the role may not give,
+    whom to ask above the limits, how fast an answer comes."""
     t = translations(locale)
     rules = policy.rules(role)
     lines = [t.gettext("<b>Your authority · {role}</b>").format(role=role_name(role, locale))]
@@ -121,109 +131,260 @@ def describe_rules(policy: Policy, role: str, locale: str) -> str:
     for limit in rules.limits:
         lines.append(f"• {_money(limit.amount, policy, locale)} {per(limit, policy, locale)}")
     if rules.forbidden:
-        names = ", ".join(escape(policy.remedies[r].labels.get(locale)) for r in rules.forbidden)
-        lines.append(t.gettext("Not for your role: {remedies}.").format(remedies=names))
+        lines.append(
+            t.gettext("Not for your role: {remedies}.").format(
+                remedies=_names(policy, rules.forbidden, locale)
+            )
+        )
     if rules.approver:
         lines.append(
             t.gettext("Above your limits, ask: {role}.").format(
                 role=role_name(rules.approver, locale)
             )
         )
-    lines.append(
-        t.gettext("A request waits at most {minutes} min before a reminder.").format(
-            minutes=policy.escalation_sla_minutes
+        minutes = policy.escalation_sla_minutes
+        lines.append(
+            t.ngettext(
+                "An answer is due within {minutes} minute.",
+                "An answer is due within {minutes} minutes.",
+                minutes,
+            ).format(minutes=minutes)
         )
-    )
     return "\n".join(lines)
 
 
+def _names(policy: Policy, keys: tuple[str, ...] | list[str], locale: str) -> str:
+    return ", ".join(
+        escape(policy.remedies[key].labels.get(locale)) if key in policy.remedies else key
+        for key in keys
+    )
+
+
+def _weekday(day: int, locale: str) -> str:
+    return get_day_names("wide", locale=babel_locale(locale))[day]
+
+
 def diff_policies(old: Policy, new: Policy, locale: str) -> list[str]:
-    """What an uploaded policy changes, one short line each."""
+    """What an uploaded policy changes, one short HTML line each, most consequential first:
+    remedies, then each role's authority, then categories and the timings."""
     t = translations(locale)
     changes: list[str] = []
-    for key in sorted(set(new.categories) - set(old.categories)):
-        changes.append(
-            t.gettext("New category: {name}.").format(name=escape(new.categories[key].get(locale)))
-        )
-    for key in sorted(set(old.categories) - set(new.categories)):
-        changes.append(
-            t.gettext("Category removed: {name}.").format(
-                name=escape(old.categories[key].get(locale))
-            )
-        )
-    for key in sorted(set(new.remedies) - set(old.remedies)):
-        changes.append(
-            t.gettext("New remedy: {name}.").format(
-                name=escape(new.remedies[key].labels.get(locale))
-            )
-        )
-    for key in sorted(set(old.remedies) - set(new.remedies)):
-        changes.append(
-            t.gettext("Remedy removed: {name}.").format(
-                name=escape(old.remedies[key].labels.get(locale))
-            )
-        )
-    for role in ("frontline", "supervisor", "manager", "admin"):
-        before, after = old.rules(role), new.rules(role)
-        who = role_name(role, locale)
-        old_limits = {limit.key: limit for limit in before.limits}
-        new_limits = {limit.key: limit for limit in after.limits}
-        for key in sorted(set(old_limits) | set(new_limits)):
-            was, now = old_limits.get(key), new_limits.get(key)
-            if was and now and was.amount != now.amount:
-                changes.append(
-                    t.gettext("{role}: {per} {old} → {new}.").format(
-                        role=who,
-                        per=per(now, new, locale),
-                        old=_money(was.amount, old, locale),
-                        new=_money(now.amount, new, locale),
-                    )
-                )
-            elif now and not was:
-                changes.append(
-                    t.gettext("{role}: new limit {amount} {per}.").format(
-                        role=who, amount=_money(now.amount, new, locale), per=per(now, new, locale)
-                    )
-                )
-            elif was and not now:
-                changes.append(
-                    t.gettext("{role}: limit {amount} {per} removed.").format(
-                        role=who, amount=_money(was.amount, old, locale), per=per(was, old, locale)
-                    )
-                )
-        if before.approver != after.approver:
+    changes += _labelled_changes(
+        {k: r.labels for k, r in old.remedies.items()},
+        {k: r.labels for k, r in new.remedies.items()},
+        locale,
+        added=t.gettext("New remedy: {name}."),
+        removed=t.gettext("Remedy removed: {name}."),
+        renamed=t.gettext("Remedy renamed: {old} → {new}."),
+    )
+    for key in sorted(set(old.remedies) & set(new.remedies)):
+        if old.remedies[key].money != new.remedies[key].money:
+            name = escape(new.remedies[key].labels.get(locale))
             changes.append(
-                t.gettext("{role}: approver is now {approver}.").format(
+                (
+                    t.gettext("{name} now costs money.")
+                    if new.remedies[key].money
+                    else t.gettext("{name} now costs nothing.")
+                ).format(name=name)
+            )
+    for role in ROLES:
+        if role == "admin" and "admin" not in old.roles and "admin" not in new.roles:
+            continue  # the admin spends as the manager: said once, under the manager
+        changes += _role_changes(old, new, role, locale)
+    changes += _labelled_changes(
+        old.categories,
+        new.categories,
+        locale,
+        added=t.gettext("New category: {name}."),
+        removed=t.gettext("Category removed: {name}."),
+        renamed=t.gettext("Category renamed: {old} → {new}."),
+    )
+    changes += _setting_changes(old, new, locale)
+    changes += _budget_changes(old, new, locale)
+    return changes
+
+
+def _labelled_changes(
+    old: Mapping[str, Labels],
+    new: Mapping[str, Labels],
+    locale: str,
+    *,
+    added: str,
+    removed: str,
+    renamed: str,
+) -> list[str]:
+    lines = [added.format(name=escape(new[k].get(locale))) for k in new if k not in old]
+    lines += [removed.format(name=escape(old[k].get(locale))) for k in old if k not in new]
+    for key in new:
+        # Only the reader's language: a mended translation elsewhere is no news to them.
+        if key in old and old[key].get(locale) != new[key].get(locale):
+            lines.append(
+                renamed.format(old=escape(old[key].get(locale)), new=escape(new[key].get(locale)))
+            )
+    return lines
+
+
+def _role_changes(old: Policy, new: Policy, role: str, locale: str) -> list[str]:
+    t = translations(locale)
+    before, after = old.rules(role), new.rules(role)
+    who = role_name(role, locale)
+    who = who[:1].upper() + who[1:]
+    changes = []
+    old_limits = {limit.key: limit for limit in before.limits}
+    new_limits = {limit.key: limit for limit in after.limits}
+    for key in [*new_limits, *(k for k in old_limits if k not in new_limits)]:
+        was, now = old_limits.get(key), new_limits.get(key)
+        if was and now and was.amount != now.amount:
+            changes.append(
+                t.gettext("{role}: {per} {old} → {new}.").format(
                     role=who,
-                    approver=role_name(after.approver, locale)
-                    if after.approver
-                    else t.gettext("nobody"),
+                    per=per(now, new, locale, own=False),
+                    old=_money(was.amount, old, locale),
+                    new=_money(now.amount, new, locale),
                 )
             )
-        if set(before.forbidden) != set(after.forbidden):
-            names = (
-                ", ".join(escape(new.remedies[r].labels.get(locale)) for r in after.forbidden)
-                or "—"
-            )
+        elif now and not was:
             changes.append(
-                t.gettext("{role}: not allowed now: {remedies}.").format(role=who, remedies=names)
-            )
-        if before.unlimited != after.unlimited:
-            changes.append(
-                t.gettext("{role}: unlimited is now {value}.").format(
-                    role=who, value=t.gettext("on") if after.unlimited else t.gettext("off")
+                t.gettext("{role}: new limit {amount} {per}.").format(
+                    role=who,
+                    amount=_money(now.amount, new, locale),
+                    per=per(now, new, locale, own=False),
                 )
             )
-    if old.escalation_sla_minutes != new.escalation_sla_minutes:
+        elif was and not now:
+            changes.append(
+                t.gettext("{role}: limit {amount} {per} removed.").format(
+                    role=who,
+                    amount=_money(was.amount, old, locale),
+                    per=per(was, old, locale, own=False),
+                )
+            )
+    if before.unlimited != after.unlimited:
         changes.append(
-            t.gettext("Escalation SLA: {old} → {new} min.").format(
-                old=old.escalation_sla_minutes, new=new.escalation_sla_minutes
+            (
+                t.gettext("{role}: no spending limit now.")
+                if after.unlimited
+                else t.gettext("{role}: spending is limited now.")
+            ).format(role=who)
+        )
+    if before.approver != after.approver:
+        changes.append(
+            t.gettext("{role}: approver is now {approver}.").format(
+                role=who,
+                approver=role_name(after.approver, locale)
+                if after.approver
+                else t.gettext("nobody"),
             )
         )
-    if old.reopen_window_days != new.reopen_window_days:
+    if set(before.forbidden) != set(after.forbidden):
         changes.append(
-            t.gettext("Reopen window: {old} → {new} days.").format(
-                old=old.reopen_window_days, new=new.reopen_window_days
+            t.gettext("{role}: not allowed now: {remedies}.").format(
+                role=who, remedies=_names(new, after.forbidden, locale) or "—"
             )
         )
     return changes
+
+
+def _setting_changes(old: Policy, new: Policy, locale: str) -> list[str]:
+    t = translations(locale)
+    changes = []
+    if old.currency != new.currency:
+        changes.append(
+            t.gettext("Currency: {old} → {new}.").format(old=old.currency, new=new.currency)
+        )
+    if old.timezone != new.timezone:
+        changes.append(
+            t.gettext("Time zone: {old} → {new}.").format(
+                old=escape(old.timezone), new=escape(new.timezone)
+            )
+        )
+    minutes = (
+        (
+            old.escalation_sla_minutes,
+            new.escalation_sla_minutes,
+            t.ngettext(
+                "Escalation SLA: {old} → {new} minute.",
+                "Escalation SLA: {old} → {new} minutes.",
+                new.escalation_sla_minutes,
+            ),
+        ),
+        (
+            old.reminder_every_minutes,
+            new.reminder_every_minutes,
+            t.ngettext(
+                "Reminders: every {old} → every {new} minute.",
+                "Reminders: every {old} → every {new} minutes.",
+                new.reminder_every_minutes,
+            ),
+        ),
+        (
+            old.on_the_spot_minutes,
+            new.on_the_spot_minutes,
+            t.ngettext(
+                "On the spot: within {old} → {new} minute.",
+                "On the spot: within {old} → {new} minutes.",
+                new.on_the_spot_minutes,
+            ),
+        ),
+        (
+            old.reopen_window_days,
+            new.reopen_window_days,
+            t.ngettext(
+                "Reopen window: {old} → {new} day.",
+                "Reopen window: {old} → {new} days.",
+                new.reopen_window_days,
+            ),
+        ),
+    )
+    for before, after, template in minutes:
+        if before != after:
+            changes.append(template.format(old=before, new=after))
+    if old.week_start != new.week_start:
+        changes.append(
+            t.gettext("The week starts on {day}.").format(day=_weekday(new.week_start, locale))
+        )
+    if (old.digest_weekday, old.digest_time) != (new.digest_weekday, new.digest_time):
+        changes.append(
+            t.gettext("Weekly digest: {day}, {time}.").format(
+                day=_weekday(new.digest_weekday, locale), time=new.digest_time
+            )
+        )
+    if old.customer_key_may_be_phone != new.customer_key_may_be_phone:
+        changes.append(
+            t.gettext("A phone number may be the customer key now.")
+            if new.customer_key_may_be_phone
+            else t.gettext("A phone number may not be the customer key now.")
+        )
+    return changes
+
+
+def _budget_changes(old: Policy, new: Policy, locale: str) -> list[str]:
+    t = translations(locale)
+    if set(old.budgets) == set(new.budgets):
+        return []
+    lines = []
+    for budget in new.budgets:
+        if budget not in old.budgets:
+            lines.append(
+                t.gettext("Budget {amount} {per}.").format(
+                    amount=_money(budget.amount, new, locale), per=_budget_per(budget, locale)
+                )
+            )
+    for budget in old.budgets:
+        if budget not in new.budgets:
+            lines.append(
+                t.gettext("Budget {amount} {per} removed.").format(
+                    amount=_money(budget.amount, old, locale), per=_budget_per(budget, locale)
+                )
+            )
+    return lines
+
+
+def _budget_per(budget: Budget, locale: str) -> str:
+    t = translations(locale)
+    whose = (
+        t.gettext("for team {team}").format(team=escape(budget.team or ""))
+        if budget.scope == "team"
+        else t.gettext("for the organisation")
+    )
+    return f"{whose} {_interval_words(locale)[budget.interval]}"

@@ -6,13 +6,13 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel.numbers import get_currency_precision, list_currencies
 
 from bot.i18n import translations
-from policies.positions import key_lines, line_of
 from policies.model import (
     INTERVALS,
     ROLES,
@@ -25,6 +25,7 @@ from policies.model import (
     Remedy,
     RoleRules,
 )
+from policies.positions import key_lines, line_of
 
 _SLUG = re.compile(r"^[a-z0-9_]{1,20}$")
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
@@ -43,12 +44,15 @@ class PolicyIssue:
     line: int | None = None
 
     def render(self, locale: str = "en") -> str:
+        """ "roles.frontline.limits[0].amount (line 16): must be more than zero" in `locale`."""
         t = translations(locale)
         text = t.gettext(self.message).format(**self.params)
+        if not self.path:  # a syntax error names its line and column in the text itself
+            return text
         where = self.path
         if self.line is not None:
             where = t.gettext("{path} (line {line})").format(path=self.path, line=self.line)
-        return f"{where}: {text}" if where else text
+        return f"{where}: {text}"
 
 
 class PolicyError(Exception):
@@ -151,6 +155,12 @@ class _Reader:
         return amount
 
 
+@cache
+def _zones() -> frozenset[str]:
+    # available_timezones() walks the tz database on disk; once per process is enough.
+    return frozenset(available_timezones())
+
+
 def load_policy(text: str) -> Policy:
     """Parse and validate; raises PolicyError listing every problem found."""
     try:
@@ -166,6 +176,7 @@ def load_policy(text: str) -> Policy:
                     "",
                     N_("not valid TOML at line {line}, column {column}: {detail}"),
                     {"line": line, "column": column, "detail": detail},
+                    line,
                 )
             ]
         ) from None
@@ -207,9 +218,9 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
     timezone = data.get("timezone")
     if timezone is None:
         r.problem("timezone", N_("is required"))
-    elif not isinstance(timezone, str) or timezone not in available_timezones():
+    elif not isinstance(timezone, str) or timezone not in _zones():
         r.problem("timezone", N_('unknown time zone "{value}"'), value=timezone)
-    if not isinstance(timezone, str) or timezone not in available_timezones():
+    if not isinstance(timezone, str) or timezone not in _zones():
         timezone = None
     else:
         try:
@@ -242,7 +253,8 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
 
     categories = _labelled(r, data, "categories")
     remedies: dict[str, Remedy] = {}
-    for key, value in _keyed(r, data, "remedies").items():
+    written = _keyed(r, data, "remedies")
+    for key, value in written.items():
         labels = r.labels(value, f"remedies.{key}")
         money = value.get("money", True) if isinstance(value, dict) else True
         if not isinstance(money, bool):
@@ -251,7 +263,9 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
         if labels:
             remedies[key] = Remedy(key, labels, money)
 
-    roles = _roles(r, data, currency, set(remedies) if "remedies" in data else None)
+    free = frozenset(key for key, remedy in remedies.items() if not remedy.money)
+    # Keys whose labels are faulty still count as defined: one mistake, one message.
+    roles = _roles(r, data, currency, set(written) if "remedies" in data else None, free)
     budgets = _budgets(r, data, currency)
     if not r.issues and currency and timezone and week_start:
         return Policy(
@@ -311,7 +325,11 @@ def _remedy_list(r: _Reader, value: Any, where: str, remedies: set[str] | None) 
 
 
 def _roles(
-    r: _Reader, data: dict[str, Any], currency: str | None, remedies: set[str] | None
+    r: _Reader,
+    data: dict[str, Any],
+    currency: str | None,
+    remedies: set[str] | None,
+    free: frozenset[str] = frozenset(),
 ) -> dict[str, RoleRules]:
     table = r.table(data.get("roles", {}), "roles") or {}
     if "frontline" not in table:
@@ -336,10 +354,16 @@ def _roles(
                 value=approver,
                 choices=", ".join((*ROLES, "none")),
             )
+            approver = "none"  # named once, not again as an undefined role
         unlimited = rules.get("unlimited", False)
         if not isinstance(unlimited, bool):
             r.problem(f"{path}.unlimited", N_("must be true or false"))
             unlimited = False
+        if unlimited and rules.get("limits"):
+            # Which would win is anybody's guess: say it instead of picking one.
+            r.problem(
+                f"{path}.limits", N_("unlimited = true and limits exclude each other: keep one")
+            )
         forbidden = _remedy_list(r, rules.get("forbidden", []), f"{path}.forbidden", remedies)
         limits = []
         raw_limits = rules.get("limits", [])
@@ -361,6 +385,18 @@ def _roles(
             scope = r.choice(item["scope"], f"{where}.scope", SCOPES)
             interval = r.choice(item["interval"], f"{where}.interval", INTERVALS)
             only = _remedy_list(r, item.get("remedies", []), f"{where}.remedies", remedies)
+            if "remedies" in item and isinstance(item["remedies"], list) and not only:
+                r.problem(
+                    f"{where}.remedies",
+                    N_("list at least one remedy, or leave the key out to count them all"),
+                )
+            for key in only:
+                if key in free:
+                    r.problem(
+                        f"{where}.remedies",
+                        N_('"{value}" costs nothing, so no limit counts it'),
+                        value=key,
+                    )
             if amount and scope and interval:
                 limits.append(Limit(amount, scope, interval, only))
         keys = [limit.key for limit in limits]
@@ -424,6 +460,8 @@ def _budgets(r: _Reader, data: dict[str, Any], currency: str | None) -> tuple[Bu
         team = table.get("team")
         if scope == "team" and (not isinstance(team, str) or not team.strip()):
             r.problem(f"{where}.team", N_("a team budget needs the team's name"))
+        if scope == "org" and team is not None:
+            r.problem(f"{where}.team", N_("only a team budget names a team"))
         if scope and interval and amount:
             budgets.append(Budget(scope, amount, interval, team if scope == "team" else None))
     return tuple(budgets)

@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import text
@@ -14,6 +15,9 @@ from bot.clock import FrozenClock
 from bot.db import migrate
 from bot.db.engine import Database
 from bot.services import Services
+
+if TYPE_CHECKING:
+    from tests.e2e.harness import Harness
 
 POSTGRES_URL = os.environ.get("CASEBOT_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("CASEBOT_TEST_REDIS_URL")
@@ -76,3 +80,22 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 def services(db: Database, clock: FrozenClock) -> Services:
     return Services(db, clock)
+
+
+@pytest.fixture
+async def harness(db: Database, database_url: str, clock: FrozenClock) -> AsyncIterator[Harness]:
+    """A sandbox and the bot running against it, as in production."""
+    from bot.cli import SANDBOX_BOT_USERNAME
+    from bot.sandbox import Sandbox
+    from tests.e2e.harness import Harness, harness_settings
+
+    sandbox = Sandbox(bot_username=SANDBOX_BOT_USERNAME)
+    await sandbox.start(port=0)
+    h = Harness(sandbox, Services(db, clock), harness_settings(database_url))
+    await h.start_bot()
+    try:
+        yield h
+    finally:
+        if h.app is not None:
+            await h.stop_bot()
+        await sandbox.stop()

@@ -18,6 +18,7 @@ from bot.db.engine import Database
 from bot.db.models import OutboxMessage
 from bot.outbox import LEASE, OutboxSender, Pacing, enqueue
 from bot.sandbox import Sandbox
+from tests.e2e.harness import Harness
 
 CHATS = (501, 502, 503)
 
@@ -156,3 +157,14 @@ async def test_a_blocked_person_is_given_up_on(
     async with db.reading() as session:
         rows = {row.chat_id: row.status for row in await session.scalars(select(OutboxMessage))}
     assert rows == {501: "sent", 502: "dead", 503: "sent"}
+
+
+async def test_the_running_bot_delivers_what_services_queue(harness: Harness) -> None:
+    h = harness
+    olena = h.user(7001, "Olena", "uk")
+    await olena.send("hi")  # the chat exists for Telegram once the person has written
+    await h.settle()
+    async with h.db.transaction() as session:
+        enqueue(session, h.services.clock, chat_id=7001, text="<b>News</b> for you")
+    news = await olena.expect("News for you", timeout=15)
+    assert news.bold == ["News"]
