@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from policies.cli import add_policy_commands
 from policies.defaults import default_policy_text
 from policies.loader import PolicyError, load_policy
 
@@ -117,8 +116,14 @@ def test_default_policy_loads_in_every_currency(currency: str, timezone: str) ->
             ("[categories.noise]", "[categories.Noise]"),
             "categories.Noise (line 4): keys are lowercase letters, digits and _ (20 at most)",
         ),
-        (('en = "Noise"\n', ""), "categories.noise.en: a label in this language is required"),
-        (("[roles.frontline]", "[roles.cashier]"), "roles: the frontline role is required"),
+        (
+            ('en = "Noise"\n', ""),
+            "categories.noise.en (line 4): a label in this language is required",
+        ),
+        (
+            ("[roles.frontline]", "[roles.cashier]"),
+            "roles (line 14): the frontline role is required",
+        ),
     ],
 )
 def test_each_mistake_is_named(change: tuple[str, str], expected: str) -> None:
@@ -162,62 +167,206 @@ def test_errors_render_in_the_admins_language() -> None:
     assert ru.endswith('пишите суммы в кавычках, например "1500.50"')
 
 
-def run_cli(argv: list[str]) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser()
-    add_policy_commands(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-def test_cli_check_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_cli(["check", str(EXAMPLES / "hotel.toml")]) == 0
-    assert capsys.readouterr().out.startswith("OK: ")
-    broken = tmp_path / "broken.toml"
-    broken.write_text(MINIMAL.replace('scope = "case"', 'scope = "guest"').replace("UAH", "XYZ"))
-    assert run_cli(["check", str(broken), "--lang", "uk"]) == 1
-    err = capsys.readouterr().err.splitlines()
-    assert len(err) == 2 and "невідома валюта «XYZ»" in err[0]
-
-
-def test_cli_explain_in_three_languages(capsys: pytest.CaptureFixture[str]) -> None:
-    argv = [
-        "explain",
-        str(EXAMPLES / "retail.toml"),
-        "--role",
-        "frontline",
-        "--remedy",
-        "discount",
-        "--amount",
-        "2000",
-        "--used",
-        "employee:week=1500",
-    ]
-    expected = {
-        "en": "You can give up to 500,00 ₴ now",
-        "uk": "Зараз ви можете надати до 500,00 ₴",
-        "ru": "Сейчас вы можете предоставить до 500,00 ₴",
-    }
-    for lang, start in expected.items():
-        assert run_cli([*argv, "--lang", lang]) == 0
-        out = capsys.readouterr().out
-        assert out.startswith("partial:") and start in out.replace("\xa0", " ").replace(
-            "\u202f", " "
-        ), out
-    assert run_cli([*argv[:-2], "--used", "weekly=5"]) == 2
-    assert (
-        run_cli(
-            [
-                "explain",
-                str(EXAMPLES / "retail.toml"),
-                "--role",
-                "frontline",
-                "--remedy",
-                "caviar",
-                "--amount",
-                "1",
-            ]
-        )
-        == 2
+def test_a_role_without_the_optional_keys_gets_the_defaults() -> None:
+    policy = load_policy(MINIMAL)
+    assert (policy.week_start, policy.reopen_window_days, policy.escalation_sla_minutes) == (
+        0,
+        7,
+        15,
     )
+    assert (policy.reminder_every_minutes, policy.on_the_spot_minutes) == (15, 5)
+    assert (policy.digest_weekday, policy.digest_time) == (0, "09:00")
+    assert policy.customer_key_may_be_phone is False
+    assert policy.budgets == ()
+    assert policy.remedies["gift"].money is True
+
+
+def test_reminders_follow_the_sla_unless_set() -> None:
+    policy = load_policy("escalation_sla_minutes = 30\n" + MINIMAL)
+    assert policy.reminder_every_minutes == 30
+    policy = load_policy("escalation_sla_minutes = 30\nreminder_every_minutes = 10\n" + MINIMAL)
+    assert policy.reminder_every_minutes == 10
+
+
+def test_amounts_may_be_integers_or_strings_and_become_decimals() -> None:
+    policy = load_policy(MINIMAL.replace('amount = "100"', "amount = 100"))
+    assert policy.roles["frontline"].limits[0].amount == Decimal(100)
+    policy = load_policy(MINIMAL.replace('amount = "100"', 'amount = "99.95"'))
+    assert policy.roles["frontline"].limits[0].amount == Decimal("99.95")
+
+
+def test_decimals_follow_the_currency() -> None:
+    yen = MINIMAL.replace('"UAH"', '"JPY"')
+    assert load_policy(yen.replace('"100"', '"100"')).currency == "JPY"
+    assert "roles.frontline.limits[0].amount (line 16): JPY allows 0 decimal places at most" in (
+        errors_of(yen.replace('"100"', '"100.5"'))
+    )
+    dinar = MINIMAL.replace('"UAH"', '"KWD"').replace('"100"', '"1.125"')
+    assert load_policy(dinar).roles["frontline"].limits[0].amount == Decimal("1.125")
+
+
+def test_line_of_the_second_limit_in_a_long_array() -> None:
+    text = MINIMAL.replace(
+        'limits = [{ amount = "100", scope = "case", interval = "per_case" }]',
+        "limits = [\n"
+        '  { amount = "100", scope = "case", interval = "per_case" },\n'
+        "  # the weekly envelope\n"
+        '  { amount = "900", scope = "employee", interval = "fortnight" },\n'
+        "]",
+    )
+    assert errors_of(text) == [
+        'roles.frontline.limits[1].interval (line 19): "fortnight" is not one of: '
+        "per_case, day, week, month, year, all_time"
+    ]
+
+
+def test_a_missing_key_points_at_its_table() -> None:
+    text = MINIMAL.replace('limits = [{ amount = "100", ', "limits = [{ ")
+    assert errors_of(text) == ["roles.frontline.limits[0].amount (line 16): is required"]
+
+
+def test_budgets_are_checked_and_named_by_index() -> None:
+    budgets = (
+        '\n[[budgets]]\nscope = "org"\namount = "5000"\ninterval = "month"\n'
+        '\n[[budgets]]\nscope = "team"\namount = 12.5\ninterval = "week"\n'
+        '\n[[budgets]]\nscope = "org"\nteam = "Bar"\namount = "10"\ninterval = "day"\n'
+    )
+    found = errors_of(MINIMAL + budgets)
+    assert found == [
+        'budgets[1].amount (line 25): write amounts in quotes, like "1500.50"',
+        "budgets[1].team (line 23): a team budget needs the team's name",
+        "budgets[2].team (line 30): only a team budget names a team",
+    ]
+    good = load_policy(MINIMAL + budgets.split('\n[[budgets]]\nscope = "team"')[0])
+    assert [(b.scope, b.amount, b.interval) for b in good.budgets] == [
+        ("org", Decimal(5000), "month")
+    ]
+
+
+def test_limits_that_name_remedies() -> None:
+    text = MINIMAL.replace(
+        'interval = "per_case" }]',
+        'interval = "per_case", remedies = ["gift", "apology"] }]',
+    ) + (
+        '\n[remedies.apology]\nuk = "Вибачення"\nru = "Извинение"\nen = "Apology"\nmoney = false\n'
+    )
+    assert errors_of(text) == [
+        'roles.frontline.limits[0].remedies (line 16): "apology" costs nothing, so no limit '
+        "counts it"
+    ]
+    empty = MINIMAL.replace('interval = "per_case" }]', 'interval = "per_case", remedies = [] }]')
+    assert errors_of(empty) == [
+        "roles.frontline.limits[0].remedies (line 16): list at least one remedy, or leave the "
+        "key out to count them all"
+    ]
+    unknown = MINIMAL.replace(
+        'interval = "per_case" }]', 'interval = "per_case", remedies = ["spa"] }]'
+    )
+    assert errors_of(unknown) == [
+        'roles.frontline.limits[0].remedies (line 16): no remedy "spa" in [remedies]'
+    ]
+
+
+def test_two_limits_of_the_same_window_are_one_too_many() -> None:
+    text = MINIMAL.replace(
+        'interval = "per_case" }]',
+        'interval = "per_case" }, { amount = "5", scope = "case", interval = "per_case" }]',
+    )
+    assert errors_of(text) == [
+        "roles.frontline.limits (line 16): two limits have the same scope and interval: "
+        "case:per_case"
+    ]
+
+
+def test_unlimited_and_limits_together_are_refused() -> None:
+    text = MINIMAL.replace('approver = "none"', 'approver = "none"\nunlimited = true')
+    assert errors_of(text) == [
+        "roles.frontline.limits (line 17): unlimited = true and limits exclude each other: keep one"
+    ]
+
+
+def test_an_undefined_approver_is_named_once() -> None:
+    assert errors_of(MINIMAL.replace('approver = "none"', 'approver = "boss"')) == [
+        'roles.frontline.approver (line 15): "boss" is not one of: '
+        "frontline, supervisor, manager, admin, none"
+    ]
+
+
+def test_an_approver_of_oneself_is_a_circle() -> None:
+    assert errors_of(MINIMAL.replace('approver = "none"', 'approver = "frontline"')) == [
+        "roles.frontline.approver (line 15): the approver chain goes round in a circle: "
+        "frontline → frontline"
+    ]
+
+
+def test_admin_may_approve_when_only_a_manager_is_written() -> None:
+    text = MINIMAL.replace('approver = "none"', 'approver = "manager"') + (
+        '\n[roles.manager]\napprover = "admin"\nunlimited = true\n'
+    )
+    policy = load_policy(text)
+    assert policy.rules("admin").unlimited and policy.rules("admin").approver is None
+
+
+def test_a_label_missing_in_one_language_does_not_make_its_remedy_unknown() -> None:
+    text = MINIMAL.replace('en = "Gift"\n', "").replace(
+        "limits = [{", 'forbidden = ["gift"]\nlimits = [{'
+    )
+    assert errors_of(text) == ["remedies.gift.en (line 9): a label in this language is required"]
+
+
+def test_timings_and_digest_are_checked() -> None:
+    text = (
+        'week_start = "sun"\nreopen_window_days = 7.5\nescalation_sla_minutes = 0\n'
+        'customer_key_may_be_phone = "no"\ndigest = { weekday = "monday", time = "9am" }\n'
+    ) + MINIMAL
+    assert errors_of(text) == [
+        'week_start (line 1): "sun" is not one of: '
+        "monday, tuesday, wednesday, thursday, friday, saturday, sunday",
+        "reopen_window_days (line 2): must be a whole number",
+        "escalation_sla_minutes (line 3): must be between 1 and 10080",
+        "customer_key_may_be_phone (line 4): must be true or false",
+        "digest.time (line 5): write the time as HH:MM, e.g. 09:00",
+    ]
+    sunday = load_policy(
+        'week_start = "sunday"\ndigest = { weekday = "friday", time = "16:30" }\n' + MINIMAL
+    )
+    assert (sunday.week_start, sunday.digest_weekday, sunday.digest_time) == (6, 4, "16:30")
+
+
+def test_a_syntax_error_is_data_with_its_line() -> None:
+    with pytest.raises(PolicyError) as caught:
+        load_policy(MINIMAL.replace('en = "Noise"', 'en = "Noise'))
+    (issue,) = caught.value.issues
+    assert (issue.path, issue.line, issue.params["line"], issue.params["column"]) == ("", 7, 7, 12)
+    assert issue.render("uk").startswith("помилка TOML у рядку 7, стовпчику 12")
+    assert issue.render("ru").startswith("ошибка TOML в строке 7, столбце 12")
+
+
+def test_issues_are_data_rendered_in_each_language() -> None:
+    with pytest.raises(PolicyError) as caught:
+        load_policy(MINIMAL.replace('scope = "case"', 'scope = "guest"'))
+    (issue,) = caught.value.issues
+    assert (issue.path, issue.line, issue.message) == (
+        "roles.frontline.limits[0].scope",
+        16,
+        '"{value}" is not one of: {choices}',
+    )
+    assert issue.params["value"] == "guest"
+    assert issue.render("uk").startswith("roles.frontline.limits[0].scope (рядок 16): «guest» —")
+    assert issue.render("ru").startswith("roles.frontline.limits[0].scope (строка 16): «guest» —")
+    assert "guest" in str(caught.value)  # the exception's own text is the English rendering
+
+
+def test_every_currency_babel_knows_gets_a_default_policy_that_loads() -> None:
+    from babel.numbers import list_currencies
+
+    for currency in sorted(list_currencies()):
+        policy = load_policy(default_policy_text(currency, "UTC"))
+        assert policy.currency == currency
+
+
+def test_default_limits_are_scaled_for_the_currency() -> None:
+    hryvnia = load_policy(default_policy_text("UAH", "Europe/Kyiv")).roles["frontline"]
+    dollar = load_policy(default_policy_text("USD", "America/New_York")).roles["frontline"]
+    assert [lim.amount for lim in dollar.limits] == [Decimal(50), Decimal(200)]
+    assert [lim.amount for lim in hryvnia.limits] == [Decimal(2000), Decimal(8000)]
