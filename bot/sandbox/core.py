@@ -728,36 +728,29 @@ class Sandbox:
         return caption, source, entities
 
     async def _api_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id = self._chat(params)
-        data, name, mime = self._media(params, "photo")
-        caption, source, entities = self._caption(params)
-        file_id = self.store_file(data, name, mime)
-        message = self._add_message(
-            chat_id,
-            from_bot=True,
-            caption=caption,
-            html=source,
-            entities=entities,
-            photo=data,
-            photo_file_id=file_id,
-            reply_markup=self._markup(params, chat_id),
-        )
-        return self._message_json(message)
+        return self._send_media(params, "photo")
 
     async def _api_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._send_media(params, "document")
+
+    def _send_media(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
         chat_id = self._chat(params)
-        data, name, mime = self._media(params, "document")
+        data, name, mime = self._media(params, kind)
         caption, source, entities = self._caption(params)
         file_id = self.store_file(data, name, mime)
+        media: dict[str, Any] = (
+            {"photo": data, "photo_file_id": file_id}
+            if kind == "photo"
+            else {"document": (data, name), "document_file_id": file_id}
+        )
         message = self._add_message(
             chat_id,
             from_bot=True,
             caption=caption,
             html=source,
             entities=entities,
-            document=(data, name),
-            document_file_id=file_id,
             reply_markup=self._markup(params, chat_id),
+            **media,
         )
         return self._message_json(message)
 
