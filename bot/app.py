@@ -20,6 +20,7 @@ from bot.fsm_storage import SqlStorage
 from bot.middlewares import Deduplicate, FloodControl, InFlight, LoadContext, MembershipGate
 from bot.outbox import OutboxSender
 from bot.render.catalog import make_i18n
+from bot.scheduler import run_scheduler
 from bot.services import Services
 from bot.settings import Settings
 
@@ -50,7 +51,7 @@ def make_dispatcher(
     inflight: InFlight,
     i18n: I18n,
 ) -> Dispatcher:
-    from handlers import cases, common, invite, language, policy, start, survey, team
+    from handlers import cases, common, escalations, invite, language, policy, start, survey, team
 
     dp = Dispatcher(storage=storage, events_isolation=isolation)
     dp.update.outer_middleware(inflight)
@@ -62,7 +63,20 @@ def make_dispatcher(
 
     dp.errors.register(on_error)
     dp.include_routers(
-        *(m.routes.build() for m in (survey, start, language, invite, team, policy, cases, common))
+        *(
+            m.routes.build()
+            for m in (
+                survey,
+                start,
+                language,
+                invite,
+                team,
+                policy,
+                escalations,
+                cases,
+                common,
+            )
+        )
     )
     return dp
 
@@ -107,7 +121,16 @@ class BotApp:
         # Notifications written by services go out through the outbox, paced.
         sender_stop = asyncio.Event()
         sender = asyncio.create_task(
-            OutboxSender(self.services.db, self.bot, self.services.clock).run(sender_stop)
+            OutboxSender(
+                self.services.db,
+                self.bot,
+                self.services.clock,
+                wakeup=self.services.outbox_ready,
+                on_unreachable=self.services.escalations.member_unreachable,
+            ).run(sender_stop)
+        )
+        scheduler = asyncio.create_task(
+            run_scheduler(self.services, sender_stop, self.settings.scheduler_tick_seconds)
         )
         try:
             await asyncio.wait({polling, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -121,7 +144,7 @@ class BotApp:
         finally:
             # What the last handlers queued is sent now; the rest waits in the outbox.
             sender_stop.set()
-            await asyncio.gather(sender, return_exceptions=True)
+            await asyncio.gather(sender, scheduler, return_exceptions=True)
             stop.cancel()
             await self.bot.session.close()
             await self.storage.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from contextlib import suppress
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +37,7 @@ from bot.db.models import Member, OutboxMessage
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+Unreachable = Callable[[AsyncSession, int], Awaitable[None]]
 
 
 def enqueue(
@@ -48,26 +50,31 @@ def enqueue(
     org_id: int | None = None,
     dedup_key: str | None = None,
     edit_message_id: int | None = None,
-) -> None:
-    """Queue a message (or an edit of one) inside the caller's transaction."""
+    edit_of: OutboxMessage | None = None,
+) -> OutboxMessage:
+    """Queue a message, or an edit of one, inside the caller's transaction. `edit_of` edits a
+    message this outbox sends: its Telegram id is looked up when the edit goes out, which is
+    always after the message itself (one chat's messages go out in order)."""
     payload: dict[str, Any] = {"text": text}
     if reply_markup is not None:
         payload["reply_markup"] = reply_markup
     if edit_message_id is not None:
         payload["message_id"] = edit_message_id
-    session.add(
-        OutboxMessage(
-            org_id=org_id,
-            chat_id=chat_id,
-            method="editMessageText" if edit_message_id is not None else "sendMessage",
-            payload=json.dumps(payload, ensure_ascii=False),
-            status="pending",
-            attempts=0,
-            not_before=clock.now(),
-            dedup_key=dedup_key,
-            created_at=clock.now(),
-        )
+    edit = edit_message_id is not None or edit_of is not None
+    row = OutboxMessage(
+        org_id=org_id,
+        chat_id=chat_id,
+        method="editMessageText" if edit else "sendMessage",
+        payload=json.dumps(payload, ensure_ascii=False),
+        status="pending",
+        attempts=0,
+        not_before=clock.now(),
+        dedup_key=dedup_key,
+        edit_of_id=edit_of.id if edit_of is not None else None,
+        created_at=clock.now(),
     )
+    session.add(row)
+    return row
 
 
 @dataclass
@@ -109,18 +116,31 @@ class OutboxSender:
         clock: Clock | None = None,
         pacing: Pacing | None = None,
         batch: int = 50,
+        wakeup: asyncio.Event | None = None,
+        on_unreachable: Unreachable | None = None,
     ) -> None:
         self.db = db
         self.bot = bot
         self.clock = clock or Clock()
         self.pacing = pacing or Pacing()
         self.batch = batch
+        # Set by this process's services after they commit a notification: no poll delay.
+        self.wakeup = wakeup or asyncio.Event()
+        self.on_unreachable = on_unreachable
 
     async def run(self, stop: asyncio.Event, idle_poll: float = 1.0) -> None:
+        """Send until `stop`; when idle, wait for a wake-up (this process queued something)
+        or `idle_poll` seconds (another process may have)."""
         while not stop.is_set():
+            self.wakeup.clear()
             if await self.drain_once() == 0:
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle_poll)
+                waits = {
+                    asyncio.ensure_future(stop.wait()),
+                    asyncio.ensure_future(self.wakeup.wait()),
+                }
+                await asyncio.wait(waits, timeout=idle_poll, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waits:
+                    waiter.cancel()
 
     async def drain_once(self) -> int:
         """Send what is due now: the oldest pending message of each chat. Returns how many
@@ -157,6 +177,13 @@ class OutboxSender:
 
     async def _deliver(self, row: OutboxMessage) -> None:
         payload = json.loads(row.payload)
+        markup = payload.get("reply_markup")
+        keyboard = InlineKeyboardMarkup.model_validate(markup) if markup else None
+        if row.method == "editMessageText" and "message_id" not in payload:
+            payload["message_id"] = await self._original_id(row)
+            if payload["message_id"] is None:
+                await self._give_up(row, "the message to edit was never delivered")
+                return
         await self.pacing.wait_turn(row.chat_id)
         try:
             if row.method == "editMessageText":
@@ -164,14 +191,14 @@ class OutboxSender:
                     payload["text"],
                     chat_id=row.chat_id,
                     message_id=payload["message_id"],
-                    reply_markup=payload.get("reply_markup"),
+                    reply_markup=keyboard,
                 )
                 message_id = (
                     payload["message_id"] if isinstance(result, bool) else (result.message_id)
                 )
             else:
                 sent = await self.bot.send_message(
-                    row.chat_id, payload["text"], reply_markup=payload.get("reply_markup")
+                    row.chat_id, payload["text"], reply_markup=keyboard
                 )
                 message_id = sent.message_id
         except TelegramRetryAfter as error:
@@ -189,6 +216,12 @@ class OutboxSender:
                 await self._give_up(row, str(error))
         else:
             await self._done(row, message_id)
+
+    async def _original_id(self, row: OutboxMessage) -> int | None:
+        async with self.db.reading() as session:
+            return await session.scalar(
+                select(OutboxMessage.telegram_message_id).where(OutboxMessage.id == row.edit_of_id)
+            )
 
     async def _done(self, row: OutboxMessage, message_id: int | None) -> None:
         async with self.db.transaction() as session:
@@ -230,10 +263,13 @@ class OutboxSender:
                 )
             )
             if unreachable:
-                # The person blocked the bot: no retries; they are marked for the admin.
-                await session.execute(
+                # The person blocked the bot: no retries; they are marked, and their admins
+                # are told in the same transaction (through this outbox).
+                marked = await session.execute(
                     update(Member)
-                    .where(Member.telegram_user_id == row.chat_id)
+                    .where(Member.telegram_user_id == row.chat_id, Member.reachable.is_(True))
                     .values(reachable=False)
                 )
+                if marked.rowcount and self.on_unreachable is not None:  # type: ignore[attr-defined]
+                    await self.on_unreachable(session, row.chat_id)
         log.warning("outbox message %s to chat %s given up: %s", row.id, row.chat_id, error)

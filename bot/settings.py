@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     polling_timeout: int = Field(default=30, ge=0, le=50)
     flood_rate: int = Field(default=20, ge=1, description="updates a user may send per window")
     flood_window_seconds: int = Field(default=10, ge=1)
+    # How often the SLA scheduler looks for reminders and climbs that are due.
+    scheduler_tick_seconds: float = Field(default=5.0, gt=0, le=300)
 
     @field_validator("bot_token", mode="before")
     @classmethod

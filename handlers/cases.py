@@ -6,6 +6,7 @@ import logging
 import secrets
 from contextlib import suppress
 from decimal import Decimal
+from html import escape
 from typing import Any
 
 from aiogram import Bot, F
@@ -429,13 +430,21 @@ async def confirm(
     policy = await _policy(services, ctx)
     case = await services.cases.get(ctx.member, callback_data.case_id)
     money = ctx.member.currency
-    approver = result.decision.approver
+    approvers = None
+    if result.approvers and result.approver_role:
+        approvers = "{names} ({role})".format(
+            names=escape(", ".join(result.approvers)),
+            role=role_name(result.approver_role, ctx.locale),
+        )
+    elif result.approver_role and not result.admins:
+        approvers = role_name(result.approver_role, ctx.locale)
     screen = screens.given_screen(
         case,
         policy.remedies[data["remedy"]].labels.get(ctx.locale),
         format_money(result.given, money, ctx.locale) if result.given else None,
         format_money(result.escalated, money, ctx.locale) if result.escalated else None,
-        role_name(approver, ctx.locale) if approver else None,
+        approvers,
+        escape(", ".join(result.admins)) if result.admins else None,
     )
     await show(query, *screen)
 

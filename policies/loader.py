@@ -201,6 +201,7 @@ _TOP = {
     "remedies",
     "roles",
     "budgets",
+    "deny_reasons",
 }
 
 
@@ -267,6 +268,7 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
     # Keys whose labels are faulty still count as defined: one mistake, one message.
     roles = _roles(r, data, currency, set(written) if "remedies" in data else None, free)
     budgets = _budgets(r, data, currency)
+    deny_reasons = _labelled(r, data, "deny_reasons") if "deny_reasons" in data else {}
     if not r.issues and currency and timezone and week_start:
         return Policy(
             currency=currency,
@@ -283,6 +285,7 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
             digest_time=digest_time,
             customer_key_may_be_phone=phone,
             budgets=budgets,
+            deny_reasons=deny_reasons,
         )
     return None
 

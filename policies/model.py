@@ -91,6 +91,8 @@ class Policy:
     digest_time: str = "09:00"
     customer_key_may_be_phone: bool = False
     budgets: tuple[Budget, ...] = field(default=())
+    # Reasons an approver picks with one tap when denying (the bot has its own when empty).
+    deny_reasons: dict[str, Labels] = field(default_factory=dict)
 
     def rules(self, role: str) -> RoleRules:
         """The rules of a role; an admin without rules of their own spends as a manager."""

@@ -251,6 +251,7 @@ class Escalation(Base):
     __table_args__ = (
         CheckConstraint("state IN ('pending', 'decided', 'withdrawn')", name="state"),
         Index("ix_escalation_org_state", "org_id", "state", "created_at"),
+        Index("ix_escalation_due", "state", "remind_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -269,6 +270,28 @@ class Escalation(Base):
     request_key: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The SLA scheduler's due times: a reminder, then a climb to the next role up.
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    climb_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
+    # Nobody in the chain can approve it: the admins were told.
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the reporter gave what was approved (one spend per approval).
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EscalationCard(Base):
+    """A message with decision buttons sent to an approver (the card, and each reminder):
+    every one of them is edited when the escalation is decided."""
+
+    __tablename__ = "escalation_card"
+    __table_args__ = (Index("ix_escalation_card_escalation", "escalation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalation.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class CaseEvent(Base):
@@ -331,6 +354,8 @@ class OutboxMessage(Base):
     not_before: Mapped[datetime] = mapped_column(UTCDateTime())
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     dedup_key: Mapped[str | None] = mapped_column(String(96), unique=True)
+    # An edit of a message this outbox sent earlier (its Telegram id is known once sent).
+    edit_of_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

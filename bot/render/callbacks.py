@@ -46,3 +46,9 @@ class CaseStep(CallbackData, prefix="cs"):
 class SurveyStep(CallbackData, prefix="sv"):
     action: str  # csat | ces | skip | finish
     value: int = 0
+
+
+class EscalationStep(CallbackData, prefix="es"):
+    action: str  # ok | part | partok | deny | why | take | back | use | show
+    escalation_id: int
+    value: str = ""

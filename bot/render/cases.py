@@ -243,15 +243,25 @@ def decision_screen(
 
 
 def given_screen(
-    case: CaseView, remedy: str, given: str | None, asked: str | None, approver: str | None
+    case: CaseView,
+    remedy: str,
+    given: str | None,
+    asked: str | None,
+    approvers: str | None,
+    admins: str | None = None,
 ) -> Screen:
     rows = [[_button(_("Open case"), "card", case_id=case.id)]]
-    text = given_text(case, remedy, given, asked, approver)
+    text = given_text(case, remedy, given, asked, approvers, admins)
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def given_text(
-    case: CaseView, remedy: str, given: str | None, asked: str | None, approver: str | None
+    case: CaseView,
+    remedy: str,
+    given: str | None,
+    asked: str | None,
+    approvers: str | None,
+    admins: str | None = None,
 ) -> str:
     lines = [_("<b>Case {code}</b>").format(code=case.code)]
     if given:
@@ -261,11 +271,18 @@ def given_text(
             )
         )
     if asked:
-        if approver:
+        if approvers:
             lines.append(
-                _("Approval asked for {amount} from: {role}.").format(
-                    amount=f"<b>{escape(asked)}</b>", role=approver
+                _("Approval asked for {amount} from: {names}.").format(
+                    amount=f"<b>{escape(asked)}</b>", names=approvers
                 )
+            )
+            lines.append(_("You will get the answer here."))
+        elif admins:
+            lines.append(
+                _(
+                    "Nobody in the bot can approve {amount}. Call {names}: they have been told too."
+                ).format(amount=f"<b>{escape(asked)}</b>", names=admins)
             )
         else:
             lines.append(

@@ -94,6 +94,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("my", __("My cases"), Role.FRONTLINE),
     Command("case", __("Open a case by its code"), Role.FRONTLINE),
     Command("reopen", __("Reopen a case by its code"), Role.FRONTLINE),
+    Command("queue", __("Requests waiting for you"), Role.SUPERVISOR),
     Command("invite", __("Invite staff"), Role.ADMIN),
     Command("team", __("Members, roles, teams"), Role.ADMIN),
     Command("language", __("Change language"), Role.FRONTLINE),

@@ -65,6 +65,23 @@ def refusal(error: ServiceError) -> str:
         ),
         "no_such_policy": _("This policy draft no longer exists. Send the file again."),
         "policy_already_active": _("Version {version} is already in force."),
+        "already_decided": _("Already decided by {name} at {at}."),
+        "escalation_withdrawn": _("This request was withdrawn: the case was voided."),
+        "case_cancelled": _("This case was voided; there is nothing to decide."),
+        "own_request": _("You cannot decide your own request; it waits for another approver."),
+        "not_your_escalation": _(
+            "This request went to other approvers. Your requests are in /queue."
+        ),
+        "part_above_request": _("That is more than was asked. Type an amount up to {asked}."),
+        "beyond_authority": _(
+            "This is beyond your own authority. Take the case over, or leave the request "
+            "for someone above you."
+        ),
+        "not_approved": _("This request was not approved; open the case to see the decision."),
+        "approval_no_longer_fits": _(
+            "The approval by {name} no longer fits the limits: spends were recorded meanwhile. "
+            "Ask for approval again."
+        ),
     }
     template = messages.get(error.code, _("Something went wrong. Please try again."))
     return template.format(**error.params)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.clock import Clock
 from bot.db.engine import Database
 from bot.services.cases import CaseLifecycle, CaseService
 from bot.services.context import ContextService
+from bot.services.escalations import EscalationService
 from bot.services.invites import InviteService
 from bot.services.members import MemberService
 from bot.services.organisations import OrganisationService
@@ -25,7 +28,14 @@ class Services:
         self.invites = InviteService(db, self.clock)
         self.policies = PolicyService(db, self.clock)
         self.organisations = OrganisationService(db, self.clock, self.invites, self.policies)
-        self.cases = CaseService(db, self.clock, self.policies)
-        self.lifecycle = CaseLifecycle(db, self.clock, self.policies)
+        # Notifications are rendered in each reader's language by the bot's screens.
+        from bot.render.escalations import BotNotices
+
+        self.outbox_ready = asyncio.Event()
+        self.escalations = EscalationService(
+            db, self.clock, self.policies, BotNotices(), self.outbox_ready
+        )
+        self.cases = CaseService(db, self.clock, self.policies, self.escalations)
+        self.lifecycle = CaseLifecycle(db, self.clock, self.policies, self.escalations)
         self.surveys = SurveyService(db, self.clock)
         self.members = MemberService(db, self.clock)

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +31,9 @@ from bot.money import from_minor, to_minor
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.policies import PolicyService
+
+if TYPE_CHECKING:
+    from bot.services.escalations import EscalationService
 from policies.engine import Decision, Outcome, UsageQuery, decide, usage_needed, window
 from policies.model import Policy
 
@@ -60,6 +63,16 @@ class CaseView:
 
 
 @dataclass(frozen=True)
+class Spender:
+    """Whose spending a usage count is about (employee windows count what they authorised)."""
+
+    id: int
+    org_id: int
+    team_id: int | None
+    currency: str
+
+
+@dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
     kind: str
@@ -76,6 +89,9 @@ class Given:
     escalated: Decimal  # asked of an approver
     escalation_id: int | None
     repeated: bool = False  # the same confirmation arrived again: nothing new was written
+    approvers: tuple[str, ...] = ()  # who got the request
+    approver_role: str | None = None  # their role (may be above the policy's first approver)
+    admins: tuple[str, ...] = ()  # nobody could approve: these admins were told
 
 
 def new_code() -> str:
@@ -103,10 +119,17 @@ def _view(case: Case, spent_minor: int, currency: str) -> CaseView:
 
 
 class CaseService:
-    def __init__(self, db: Database, clock: Clock, policies: PolicyService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        policies: PolicyService,
+        escalations: EscalationService | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.policies = policies
+        self.escalations = escalations
 
     async def create(
         self,
@@ -382,6 +405,11 @@ class CaseService:
                 session.add(escalation)
                 await session.flush()
                 escalation_id = escalation.id
+                routed = None
+                if self.escalations is not None:
+                    routed = await self.escalations.route(
+                        session, policy, escalation, case, decision.approver
+                    )
                 case.state = CaseState.ESCALATED
                 case.escalated_ever = True
                 _event(
@@ -393,10 +421,20 @@ class CaseService:
                     now,
                     remedy=remedy,
                     amount=str(ask),
-                    approver=decision.approver,
+                    approver=escalation.approver_role,
                     escalation_id=escalation.id,
                 )
-            return Given(decision, give_now, ask, escalation_id)
+                if routed is not None:
+                    return Given(
+                        decision,
+                        give_now,
+                        ask,
+                        escalation_id,
+                        approvers=tuple(p.name for p in routed.people),
+                        approver_role=routed.role,
+                        admins=tuple(p.name for p in routed.admins),
+                    )
+            return Given(decision, give_now, ask, escalation_id, approver_role=decision.approver)
 
 
 OUTCOMES = ("with_remedy", "without_remedy", "unsatisfied", "unresolvable")
@@ -407,10 +445,17 @@ NOTE_LIMIT = 1000
 class CaseLifecycle:
     """Resolve, reopen (within the policy's window) and void a case; each writes an event."""
 
-    def __init__(self, db: Database, clock: Clock, policies: PolicyService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        policies: PolicyService,
+        escalations: EscalationService | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.policies = policies
+        self.escalations = escalations
 
     async def resolve(
         self,
@@ -502,7 +547,10 @@ class CaseLifecycle:
                     Escalation.case_id == case.id, Escalation.state == "pending"
                 )
             ):
-                escalation.state = "withdrawn"
+                if self.escalations is not None:
+                    await self.escalations.withdraw(session, current.policy, escalation)
+                else:
+                    escalation.state = "withdrawn"
             case.state = CaseState.CANCELLED
             case.cancelled_at = now
             _event(session, case, member.id, "cancelled", current.version_id, now)
@@ -512,7 +560,7 @@ async def count_usage(
     session: AsyncSession,
     policy: Policy,
     queries: list[UsageQuery],
-    actor: MemberView,
+    actor: MemberView | Spender,
     case: Case | None,
     now: datetime,
 ) -> dict[str, Decimal]:

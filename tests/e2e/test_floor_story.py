@@ -210,14 +210,15 @@ async def test_no_authority_creates_an_escalation(harness: Harness) -> None:
     assert decision.button_labels[0] == "Ask approval"
     await olena.press("Ask approval")
     done = await olena.expect("Approval asked for")
-    assert "supervisor" in done.text
+    # Nobody is a supervisor yet: the request goes up to the manager (Sarah, the owner).
+    assert "Approval asked for $100.00 from: Sarah (manager)." in done.text
     await olena.press("Open case")
     await olena.expect("State: waiting for approval")
     async with harness.db.reading() as session:
         (escalation,) = (await session.scalars(select(Escalation))).all()
     assert (escalation.amount_minor, escalation.approver_role, escalation.state) == (
         10000,
-        "supervisor",
+        "manager",
         "pending",
     )
 

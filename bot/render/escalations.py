@@ -1,0 +1,352 @@
+"""Approvers' cards, decisions, the queue, and the notices that go through the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from html import escape
+from typing import Any
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.i18n import format_duration, format_moment, format_money
+from bot.render.callbacks import CaseStep, EscalationStep
+from bot.render.common import cancel_button
+from bot.render.common import role_name as role_word
+from bot.services.escalations import EscalationView, QueueItem, TeamCase
+from policies.explain import per
+from policies.model import Policy
+
+Screen = tuple[str, InlineKeyboardMarkup]
+SNIPPET = 300
+
+
+def _button(text: str, action: str, view: EscalationView, value: str = "") -> InlineKeyboardButton:
+    data = EscalationStep(action=action, escalation_id=view.id, value=value).pack()
+    return InlineKeyboardButton(text=text, callback_data=data)
+
+
+def _open_case(case_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=_("Open case"), callback_data=CaseStep(action="card", case_id=case_id).pack()
+    )
+
+
+def _money(view: EscalationView, amount: Any, locale: str) -> str:
+    return escape(format_money(amount, view.currency, locale))
+
+
+def _remedy(view: EscalationView, policy: Policy, locale: str) -> str:
+    remedy = policy.remedies.get(view.remedy)
+    return escape(remedy.labels.get(locale) if remedy else view.remedy)
+
+
+def _category(view: EscalationView, policy: Policy, locale: str) -> str:
+    category = policy.categories.get(view.category)
+    return escape(category.get(locale) if category else view.category)
+
+
+def _clock(view: EscalationView, moment: Any, locale: str) -> str:
+    return escape(format_moment(moment, view.timezone, locale, "HH:mm"))
+
+
+def builtin_reasons() -> dict[str, str]:
+    return {
+        "unjustified": _("Not justified"),
+        "smaller": _("A smaller remedy will do"),
+        "other_way": _("Solve it another way"),
+    }
+
+
+def deny_reasons(policy: Policy, locale: str) -> dict[str, str]:
+    """The one-tap reasons: the policy's own, or the bot's when the policy has none."""
+    if policy.deny_reasons:
+        return {key: labels.get(locale) for key, labels in policy.deny_reasons.items()}
+    return builtin_reasons()
+
+
+def reason_text(reason: str | None, policy: Policy, locale: str) -> str:
+    if not reason:
+        return ""
+    if reason.startswith("@"):
+        key = reason[1:]
+        known = {**builtin_reasons(), **deny_reasons(policy, locale)}
+        return escape(known.get(key, key))
+    return escape(reason)
+
+
+def _request_lines(view: EscalationView, policy: Policy, locale: str) -> list[str]:
+    lines = [
+        _("{name} asks {amount} · {remedy}").format(
+            name=escape(view.requester.name),
+            amount=f"<b>{_money(view, view.amount, locale)}</b>",
+            remedy=_remedy(view, policy, locale),
+        )
+    ]
+    about = _category(view, policy, locale)
+    if view.customer_key:
+        about += " · " + _("customer {key}").format(key=escape(view.customer_key))
+    lines.append(about)
+    description = view.description
+    if len(description) > SNIPPET:
+        description = description[: SNIPPET - 1] + "…"
+    if description:
+        lines.append(escape(description))
+    if view.customer_words:
+        lines.append(_("In their words: «{words}»").format(words=escape(view.customer_words)))
+    return lines
+
+
+def card(view: EscalationView, policy: Policy, locale: str, now: datetime | None = None) -> Screen:
+    """What an approver gets: the request, the requester's own room, and one-tap decisions."""
+    lines = [_("<b>Approval needed · {code}</b>").format(code=view.case_code)]
+    if now is not None:
+        lines[0] = _("<b>Reminder · approval needed · {code}</b>").format(code=view.case_code)
+        lines.append(
+            _("Waiting for {duration}.").format(
+                duration=escape(format_duration(now - view.created_at, locale))
+            )
+        )
+    lines += _request_lines(view, policy, locale)
+    if view.requester_room is not None and view.requester_limit is not None:
+        lines.append(
+            _("Their own authority left: {amount} ({per}).").format(
+                amount=f"<b>{_money(view, view.requester_room, locale)}</b>",
+                per=per(view.requester_limit, policy, locale),
+            )
+        )
+    lines.append(_("Asked at {time}.").format(time=_clock(view, view.created_at, locale)))
+    rows = [
+        [
+            _button(_("Approve"), "ok", view),
+            _button(_("Approve part"), "part", view),
+            _button(_("Deny"), "deny", view),
+        ],
+        [_button(_("Take over"), "take", view), _open_case(view.case_id)],
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def outcome_line(view: EscalationView, policy: Policy, locale: str) -> str:
+    who = escape(view.decided_by or "")
+    at = _clock(view, view.decided_at, locale) if view.decided_at else ""
+    if view.state == "withdrawn":
+        return _("Withdrawn: the case was voided.")
+    if view.decision == "approve":
+        return _("Approved by {name} at {time}.").format(name=who, time=at)
+    if view.decision == "part":
+        return _("{name} approved {amount} of {asked} at {time}.").format(
+            name=who,
+            amount=f"<b>{_money(view, view.approved, locale)}</b>",
+            asked=_money(view, view.amount, locale),
+            time=at,
+        )
+    if view.decision == "deny":
+        return _("Denied by {name} at {time}: {reason}").format(
+            name=who, time=at, reason=reason_text(view.reason, policy, locale)
+        )
+    return _("Taken over by {name} at {time}.").format(name=who, time=at)
+
+
+def decided_card(view: EscalationView, policy: Policy, locale: str) -> Screen:
+    """Every approver's card once someone decided: the same request, the decision, no buttons
+    but the case."""
+    lines = [_("<b>Decided · {code}</b>").format(code=view.case_code)]
+    lines += _request_lines(view, policy, locale)[:2]
+    lines.append(outcome_line(view, policy, locale))
+    rows = [[_open_case(view.case_id)]]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def decision_news(view: EscalationView, policy: Policy, locale: str) -> Screen:
+    """The requester's news, in their language."""
+    who = escape(view.decided_by or "")
+    remedy = _remedy(view, policy, locale)
+    rows = [[_open_case(view.case_id)]]
+    if view.decision in ("approve", "part"):
+        title = _("<b>Approved · {code}</b>").format(code=view.case_code)
+        if view.decision == "approve":
+            body = _("{name} approved {amount} · {remedy}.").format(
+                name=who, amount=f"<b>{_money(view, view.approved, locale)}</b>", remedy=remedy
+            )
+        else:
+            body = _("{name} approved {amount} of {asked} · {remedy}.").format(
+                name=who,
+                amount=f"<b>{_money(view, view.approved, locale)}</b>",
+                asked=_money(view, view.amount, locale),
+                remedy=remedy,
+            )
+        lines = [title, body, _("Give it to the customer and record it here.")]
+        rows = [[_button(_("Give now"), "use", view), _open_case(view.case_id)]]
+    elif view.decision == "deny":
+        lines = [
+            _("<b>Denied · {code}</b>").format(code=view.case_code),
+            _("{name} denied {amount} · {remedy}.").format(
+                name=who, amount=f"<b>{_money(view, view.amount, locale)}</b>", remedy=remedy
+            ),
+            _("Reason: {reason}").format(reason=reason_text(view.reason, policy, locale)),
+            _("The case is yours again: give what you may, or resolve it."),
+        ]
+    else:
+        lines = [
+            _("<b>Taken over · {code}</b>").format(code=view.case_code),
+            _("{name} took the case over; it is theirs now.").format(name=who),
+        ]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def climbed_news(view: EscalationView, policy: Policy, locale: str, names: list[str]) -> Screen:
+    lines = [
+        _("<b>Still waiting · {code}</b>").format(code=view.case_code),
+        _("No answer in time: the request for {amount} went to {names} ({role}).").format(
+            amount=f"<b>{_money(view, view.amount, locale)}</b>",
+            names=escape(", ".join(names)),
+            role=role_word(view.approver_role or "manager"),
+        ),
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[[_open_case(view.case_id)]])
+
+
+def nobody_can_approve(view: EscalationView, policy: Policy, locale: str) -> Screen:
+    lines = [
+        _("<b>Nobody can approve · {code}</b>").format(code=view.case_code),
+        *_request_lines(view, policy, locale)[:2],
+        _(
+            "No one in the bot may approve this amount (limits, or nobody in the role). "
+            "Call {name}, or change the policy."
+        ).format(name=escape(view.requester.name)),
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[[_open_case(view.case_id)]])
+
+
+def unreachable(name: str, org_name: str) -> str:
+    return "\n".join(
+        (
+            _("<b>{name} blocked the bot</b>").format(name=escape(name)),
+            _(
+                "{name} ({org}) no longer gets notifications, approvals included. Ask them to "
+                "unblock the bot in Telegram."
+            ).format(name=escape(name), org=escape(org_name)),
+        )
+    )
+
+
+def ask_part(view: EscalationView, locale: str) -> Screen:
+    example = "1,500.50" if locale == "en" else "1 500,50"
+    text = "\n".join(
+        (
+            _("<b>Approve part · {code}</b>").format(code=view.case_code),
+            _("How much do you approve, up to {amount}? For example: {example}").format(
+                amount=f"<b>{_money(view, view.amount, locale)}</b>", example=example
+            ),
+        )
+    )
+    rows = [[_button(_("Back"), "back", view), cancel_button()]]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def confirm_part(view: EscalationView, amount: Any, policy: Policy, locale: str) -> Screen:
+    text = "\n".join(
+        (
+            _("<b>Approve part · {code}</b>").format(code=view.case_code),
+            _("Approve {amount} of {asked} · {remedy}?").format(
+                amount=f"<b>{_money(view, amount, locale)}</b>",
+                asked=_money(view, view.amount, locale),
+                remedy=_remedy(view, policy, locale),
+            ),
+        )
+    )
+    rows = [
+        [_button(_("Confirm"), "partok", view)],
+        [_button(_("Back"), "part", view), cancel_button()],
+    ]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def ask_reason(view: EscalationView, policy: Policy, locale: str) -> Screen:
+    text = "\n".join(
+        (
+            _("<b>Deny · {code}</b>").format(code=view.case_code),
+            _("Why? Tap a reason or type your own."),
+        )
+    )
+    buttons = [
+        _button(label[:32], "why", view, key) for key, label in deny_reasons(policy, locale).items()
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    rows.append([_button(_("Back"), "back", view), cancel_button()])
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def queue(items: list[QueueItem], cases: list[TeamCase], policy: Policy, locale: str) -> Screen:
+    lines = [_("<b>Approval queue</b>")]
+    if not items:
+        lines.append(_("Nothing waits for your decision."))
+    for item in items:
+        view = item.view
+        lines.append(
+            _("• {code} · {amount} · {remedy} · {name}, waiting {duration}").format(
+                code=view.case_code,
+                amount=f"<b>{_money(view, view.amount, locale)}</b>",
+                remedy=_remedy(view, policy, locale),
+                name=escape(view.requester.name),
+                duration=escape(format_duration(item.waiting, locale)),
+            )
+        )
+    buttons = [_button(item.view.case_code, "show", item.view) for item in items[:9]]
+    if cases:
+        lines += ["", _("<b>Your team's open cases</b>")]
+        for case in cases:
+            category = policy.categories.get(case.category)
+            label = escape(category.get(locale) if category else case.category)
+            lines.append(
+                f"• {case.code} · {label} · "
+                + escape(format_duration(max(case.waiting, timedelta(0)), locale))
+            )
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+class BotNotices:
+    """The Notices the services use: each renders in the reader's language, outside any
+    handler (the scheduler and the sender have none)."""
+
+    def __init__(self) -> None:
+        from bot.render.catalog import make_i18n
+
+        self.i18n = make_i18n()
+
+    def _render(self, locale: str, screen: Any) -> tuple[str, dict[str, Any] | None]:
+        with self.i18n.context(), self.i18n.use_locale(locale):
+            text, markup = screen()
+        return text, markup.model_dump(exclude_none=True) if markup is not None else None
+
+    def card(
+        self, view: EscalationView, policy: Policy, locale: str, now: datetime | None = None
+    ) -> tuple[str, dict[str, Any] | None]:
+        return self._render(locale, lambda: card(view, policy, locale, now))
+
+    def decided_card(
+        self, view: EscalationView, policy: Policy, locale: str
+    ) -> tuple[str, dict[str, Any] | None]:
+        return self._render(locale, lambda: decided_card(view, policy, locale))
+
+    def decision_news(
+        self, view: EscalationView, policy: Policy, locale: str
+    ) -> tuple[str, dict[str, Any] | None]:
+        return self._render(locale, lambda: decision_news(view, policy, locale))
+
+    def climbed_news(
+        self, view: EscalationView, policy: Policy, locale: str, names: list[str]
+    ) -> tuple[str, dict[str, Any] | None]:
+        return self._render(locale, lambda: climbed_news(view, policy, locale, names))
+
+    def nobody_can_approve(
+        self, view: EscalationView, policy: Policy, locale: str
+    ) -> tuple[str, dict[str, Any] | None]:
+        return self._render(locale, lambda: nobody_can_approve(view, policy, locale))
+
+    def unreachable(
+        self, name: str, org_name: str, locale: str
+    ) -> tuple[str, dict[str, Any] | None]:
+        return self._render(locale, lambda: (unreachable(name, org_name), None))

@@ -1,0 +1,841 @@
+"""Escalations: who gets a request that exceeds authority, how they decide, and what happens
+when nobody answers in time. Every notification is written to the outbox in the same
+transaction as the change that caused it."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.engine import Database
+from bot.db.models import (
+    Case,
+    CaseState,
+    Escalation,
+    EscalationCard,
+    Member,
+    Organisation,
+    OutboxMessage,
+    Role,
+    Spend,
+)
+from bot.money import from_minor, to_minor
+from bot.outbox import enqueue
+from bot.services.cases import (
+    Spender,
+    _active_member,
+    _case_of_org,
+    _event,
+    count_usage,
+)
+from bot.services.context import MemberView
+from bot.services.errors import ServiceError
+from bot.services.policies import PolicyService
+from policies.engine import Outcome, decide, usage_needed
+from policies.model import Limit, Policy
+
+DECISIONS = ("approve", "part", "deny", "take")
+Markup = dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Person:
+    member_id: int
+    chat_id: int
+    name: str
+    language: str
+
+
+@dataclass(frozen=True)
+class EscalationView:
+    """Everything a card, a reminder or a decision notice shows."""
+
+    id: int
+    org_id: int
+    currency: str
+    timezone: str
+    case_id: int
+    case_code: str
+    category: str
+    description: str
+    customer_key: str | None
+    customer_words: str | None
+    requester: Person
+    remedy: str
+    amount: Decimal
+    approver_role: str | None
+    state: str
+    created_at: datetime
+    requester_room: Decimal | None = None  # the requester's authority left for this remedy
+    requester_limit: Limit | None = None  # …and the limit that sets it
+    decision: str | None = None
+    approved: Decimal | None = None
+    reason: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reminders: int = 0
+    used: bool = False
+
+
+class Notices(Protocol):
+    """Renders notifications in the reader's language (the app wires bot.render's)."""
+
+    def card(
+        self, view: EscalationView, policy: Policy, locale: str, now: datetime | None = None
+    ) -> tuple[str, Markup]:
+        """The request with decision buttons; with `now`, a reminder saying how long it waits."""
+
+    def decided_card(
+        self, view: EscalationView, policy: Policy, locale: str
+    ) -> tuple[str, Markup]: ...
+
+    def decision_news(
+        self, view: EscalationView, policy: Policy, locale: str
+    ) -> tuple[str, Markup]: ...
+
+    def climbed_news(
+        self, view: EscalationView, policy: Policy, locale: str, names: list[str]
+    ) -> tuple[str, Markup]: ...
+
+    def nobody_can_approve(
+        self, view: EscalationView, policy: Policy, locale: str
+    ) -> tuple[str, Markup]: ...
+
+    def unreachable(self, name: str, org_name: str, locale: str) -> tuple[str, Markup]: ...
+
+
+@dataclass(frozen=True)
+class Routed:
+    role: str | None
+    people: list[Person]
+    admins: list[Person]  # told when nobody can approve
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    view: EscalationView
+    waiting: timedelta
+
+
+@dataclass(frozen=True)
+class TeamCase:
+    case_id: int
+    code: str
+    category: str
+    state: str
+    waiting: timedelta
+
+
+def _person(member: Member) -> Person:
+    return Person(member.id, member.telegram_user_id, member.name, member.language)
+
+
+class EscalationService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        policies: PolicyService,
+        notices: Notices,
+        wakeup: asyncio.Event | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.policies = policies
+        self.notices = notices
+        self.wakeup = wakeup or asyncio.Event()
+
+    # ---- routing (called inside the transaction that creates the escalation) ----
+
+    async def route(
+        self,
+        session: AsyncSession,
+        policy: Policy,
+        escalation: Escalation,
+        case: Case,
+        start_role: str | None,
+    ) -> Routed:
+        """Send the request to the lowest role from `start_role` up whose active members'
+        own limits cover it (the reporter's team first); flag it for the admins when nobody
+        can."""
+        now = self.clock.now()
+        role, people = await self._approvers(session, policy, escalation, case, start_role)
+        view = await self._view(session, policy, escalation)
+        if people:
+            escalation.approver_role = role
+            escalation.remind_at = now + timedelta(minutes=policy.escalation_sla_minutes)
+            escalation.climb_at = now + timedelta(minutes=2 * policy.escalation_sla_minutes)
+            await self._send_cards(session, policy, replace(view, approver_role=role), people)
+            return Routed(role, people, [])
+        escalation.approver_role = None
+        escalation.flagged = True
+        escalation.remind_at = escalation.climb_at = None
+        admins = await self._admins(session, escalation.org_id, exclude=escalation.requester_id)
+        for admin in admins:
+            text, markup = self.notices.nobody_can_approve(view, policy, admin.language)
+            enqueue(
+                session,
+                self.clock,
+                chat_id=admin.chat_id,
+                text=text,
+                reply_markup=markup,
+                org_id=escalation.org_id,
+            )
+        self._wake_after(session)
+        return Routed(None, [], admins)
+
+    async def _approvers(
+        self,
+        session: AsyncSession,
+        policy: Policy,
+        escalation: Escalation,
+        case: Case,
+        start_role: str | None,
+    ) -> tuple[str | None, list[Person]]:
+        role, seen = start_role, set()
+        while role is not None and role not in seen:
+            seen.add(role)
+            roles = [role, Role.ADMIN.value] if role == Role.MANAGER else [role]
+            members = (
+                await session.scalars(
+                    select(Member)
+                    .where(
+                        Member.org_id == escalation.org_id,
+                        Member.active.is_(True),
+                        Member.reachable.is_(True),
+                        Member.role.in_(roles),
+                        Member.id != escalation.requester_id,
+                    )
+                    .order_by(Member.id)
+                )
+            ).all()
+            amount = from_minor(escalation.amount_minor, _currency(policy))
+            able = [
+                m
+                for m in members
+                if await self._covers(session, policy, m, escalation, case, amount)
+            ]
+            ours = [m for m in able if case.team_id is not None and m.team_id == case.team_id]
+            if able:
+                return role, [_person(m) for m in (ours or able)]
+            role = policy.rules(role).approver
+        return None, []
+
+    async def _covers(
+        self,
+        session: AsyncSession,
+        policy: Policy,
+        member: Member,
+        escalation: Escalation,
+        case: Case,
+        amount: Decimal,
+    ) -> bool:
+        room = await self._room(session, policy, member, escalation.remedy, case, amount)
+        return room.outcome == Outcome.ALLOWED
+
+    async def _room(
+        self,
+        session: AsyncSession,
+        policy: Policy,
+        member: Member,
+        remedy: str,
+        case: Case,
+        amount: Decimal,
+    ) -> Any:
+        spender = Spender(member.id, member.org_id, member.team_id, _currency(policy))
+        usage = await count_usage(
+            session,
+            policy,
+            usage_needed(policy, member.role, remedy),
+            spender,
+            case,
+            self.clock.now(),
+        )
+        return decide(policy, member.role, remedy, amount, usage)
+
+    async def _admins(self, session: AsyncSession, org_id: int, exclude: int) -> list[Person]:
+        admins = await session.scalars(
+            select(Member)
+            .where(
+                Member.org_id == org_id,
+                Member.role == Role.ADMIN.value,
+                Member.active.is_(True),
+                Member.reachable.is_(True),
+                Member.id != exclude,
+            )
+            .order_by(Member.id)
+        )
+        return [_person(m) for m in admins]
+
+    async def _send_cards(
+        self,
+        session: AsyncSession,
+        policy: Policy,
+        view: EscalationView,
+        people: list[Person],
+        reminder: bool = False,
+    ) -> None:
+        now = self.clock.now()
+        for person in people:
+            text, markup = self.notices.card(
+                view, policy, person.language, now if reminder else None
+            )
+            row = enqueue(
+                session,
+                self.clock,
+                chat_id=person.chat_id,
+                text=text,
+                reply_markup=markup,
+                org_id=view.org_id,
+            )
+            await session.flush()
+            session.add(
+                EscalationCard(
+                    escalation_id=view.id,
+                    member_id=person.member_id,
+                    outbox_id=row.id,
+                    created_at=now,
+                )
+            )
+        self._wake_after(session)
+
+    def _wake_after(self, session: AsyncSession) -> None:
+        """Wake this process's outbox sender once the transaction has committed."""
+        from sqlalchemy import event
+
+        def woken(_: Any) -> None:
+            self.wakeup.set()
+
+        event.listen(session.sync_session, "after_commit", woken, once=True)
+
+    async def _view(
+        self, session: AsyncSession, policy: Policy, escalation: Escalation
+    ) -> EscalationView:
+        case = await session.get(Case, escalation.case_id)
+        requester = await session.get(Member, escalation.requester_id)
+        org = await session.get(Organisation, escalation.org_id)
+        assert case is not None and requester is not None and org is not None
+        decider = (
+            await session.get(Member, escalation.decided_by_id)
+            if escalation.decided_by_id
+            else None
+        )
+        room = await self._room(
+            session, policy, requester, escalation.remedy, case, Decimal("0.01")
+        )
+        tightest = min(room.checks, key=lambda c: c.remaining, default=None)
+        return EscalationView(
+            id=escalation.id,
+            org_id=escalation.org_id,
+            currency=org.currency,
+            timezone=org.timezone,
+            case_id=case.id,
+            case_code=case.code,
+            category=case.category,
+            description=case.description,
+            customer_key=case.customer_key,
+            customer_words=case.customer_words,
+            requester=_person(requester),
+            remedy=escalation.remedy,
+            amount=from_minor(escalation.amount_minor, org.currency),
+            approver_role=escalation.approver_role,
+            state=escalation.state,
+            created_at=escalation.created_at,
+            requester_room=tightest.remaining if tightest else None,
+            requester_limit=tightest.limit if tightest else None,
+            decision=escalation.decision,
+            approved=(
+                from_minor(escalation.approved_minor, org.currency)
+                if escalation.approved_minor is not None
+                else None
+            ),
+            reason=escalation.reason,
+            decided_by=decider.name if decider else None,
+            decided_at=escalation.decided_at,
+            reminders=escalation.reminders,
+            used=escalation.used_at is not None,
+        )
+
+    # ---- reading ----
+
+    async def for_approver(self, telegram_user_id: int, escalation_id: int) -> EscalationView:
+        """The request as an approver sees it (refused to anyone who may not decide it)."""
+        async with self.db.reading() as session:
+            escalation, member = await self._approver_of(session, telegram_user_id, escalation_id)
+            await self._may_decide(session, escalation, member)
+            policy = (await self.policies.in_force(escalation.org_id)).policy
+            return await self._view(session, policy, escalation)
+
+    async def view(self, actor: MemberView, escalation_id: int) -> EscalationView:
+        async with self.db.reading() as session:
+            escalation = await session.get(Escalation, escalation_id)
+            if escalation is None or escalation.org_id != actor.org_id:
+                raise ServiceError("no_such_case")
+            policy = (await self.policies.in_force(actor.org_id)).policy
+            return await self._view(session, policy, escalation)
+
+    async def queue(self, actor: MemberView) -> list[QueueItem]:
+        """Pending requests this approver may decide, oldest first."""
+        now = self.clock.now()
+        async with self.db.reading() as session:
+            member = await _active_member(session, actor)
+            if not Role(member.role).at_least(Role.SUPERVISOR):
+                raise ServiceError("not_allowed")
+            carded = select(EscalationCard.escalation_id).where(
+                EscalationCard.member_id == member.id
+            )
+            query = select(Escalation).where(
+                Escalation.org_id == actor.org_id, Escalation.state == "pending"
+            )
+            if not Role(member.role).at_least(Role.MANAGER):
+                query = query.where(Escalation.id.in_(carded))
+            rows = (
+                await session.scalars(query.order_by(Escalation.created_at, Escalation.id))
+            ).all()
+            policy = (await self.policies.in_force(actor.org_id)).policy
+            return [
+                QueueItem(await self._view(session, policy, row), now - row.created_at)
+                for row in rows
+                if row.requester_id != member.id
+            ]
+
+    async def team_cases(self, actor: MemberView, limit: int = 10) -> list[TeamCase]:
+        """A supervisor's teams' cases still open, oldest first."""
+        if actor.team_id is None:
+            return []
+        now = self.clock.now()
+        async with self.db.reading() as session:
+            rows = (
+                await session.scalars(
+                    select(Case)
+                    .where(
+                        Case.org_id == actor.org_id,
+                        Case.team_id == actor.team_id,
+                        Case.state.in_(("open", "escalated", "reopened")),
+                    )
+                    .order_by(Case.created_at, Case.id)
+                    .limit(limit)
+                )
+            ).all()
+        return [TeamCase(c.id, c.code, c.category, c.state, now - c.created_at) for c in rows]
+
+    # ---- deciding ----
+
+    async def _approver_of(
+        self, session: AsyncSession, telegram_user_id: int, escalation_id: int
+    ) -> tuple[Escalation, Member]:
+        escalation = await session.get(Escalation, escalation_id, populate_existing=True)
+        if escalation is None:
+            raise ServiceError("no_such_case")
+        member = await session.scalar(
+            select(Member).where(
+                Member.org_id == escalation.org_id,
+                Member.telegram_user_id == telegram_user_id,
+                Member.active.is_(True),
+            )
+        )
+        # Someone of another organisation sees exactly what a missing request looks like.
+        if member is None:
+            raise ServiceError("no_such_case")
+        return escalation, member
+
+    async def _may_decide(
+        self, session: AsyncSession, escalation: Escalation, member: Member
+    ) -> None:
+        if member.id == escalation.requester_id:
+            raise ServiceError("own_request")
+        role = Role(member.role)
+        if not role.at_least(Role.SUPERVISOR):
+            raise ServiceError("not_allowed")
+        carded = await session.scalar(
+            select(EscalationCard.id).where(
+                EscalationCard.escalation_id == escalation.id,
+                EscalationCard.member_id == member.id,
+            )
+        )
+        above = escalation.approver_role is None or (
+            escalation.approver_role in {r.value for r in Role}
+            and role.rank > Role(escalation.approver_role).rank
+        )
+        if carded is None and not above and not role.at_least(Role.MANAGER):
+            raise ServiceError("not_your_escalation")
+
+    async def decide(
+        self,
+        telegram_user_id: int,
+        escalation_id: int,
+        decision: str,
+        *,
+        amount: Decimal | None = None,
+        reason: str | None = None,
+    ) -> EscalationView:
+        """The first decision wins; it is checked against the approver's own authority (an
+        approval above it becomes an approval of what they may give) and every approver's
+        card and the requester's news go to the outbox in the same transaction."""
+        if decision not in DECISIONS:
+            raise ServiceError("not_allowed")
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            org_id = await session.scalar(
+                select(Escalation.org_id).where(Escalation.id == escalation_id)
+            )
+            if org_id is None:
+                raise ServiceError("no_such_case")
+            # One decision at a time per organisation (the same lock as spends).
+            await session.execute(
+                select(Organisation.id).where(Organisation.id == org_id).with_for_update()
+            )
+            escalation, member = await self._approver_of(session, telegram_user_id, escalation_id)
+            policy = (await self.policies.in_force(org_id)).policy
+            currency = _currency(policy)
+            if escalation.state != "pending":
+                raise await self._too_late(session, escalation)
+            case = await session.get(Case, escalation.case_id, populate_existing=True)
+            assert case is not None
+            if case.state == CaseState.CANCELLED:
+                raise ServiceError("case_cancelled")
+            await self._may_decide(session, escalation, member)
+            asked = from_minor(escalation.amount_minor, currency)
+            approved: Decimal | None = None
+            if decision in ("approve", "part"):
+                wanted = asked if decision == "approve" else amount
+                if wanted is None or wanted <= 0:
+                    raise ServiceError("amount_zero")
+                if wanted > asked:
+                    raise ServiceError("part_above_request")
+                room = await self._room(session, policy, member, escalation.remedy, case, wanted)
+                if room.outcome == Outcome.ALLOWED:
+                    approved = wanted
+                elif room.outcome == Outcome.PARTIAL:
+                    approved = room.now  # what their own authority holds
+                else:
+                    raise ServiceError("beyond_authority")
+                if approved < asked:
+                    decision = "part"
+            elif decision == "deny":
+                reason = (reason or "").strip()
+                if not reason:
+                    raise ServiceError("reason_needed")
+                if len(reason) > 500:
+                    raise ServiceError("note_too_long", limit=500)
+            taken = await session.execute(
+                update(Escalation)
+                .where(Escalation.id == escalation.id, Escalation.state == "pending")
+                .values(
+                    state="decided",
+                    decision=decision,
+                    approved_minor=to_minor(approved, currency) if approved is not None else None,
+                    reason=reason if decision == "deny" else None,
+                    decided_by_id=member.id,
+                    decided_at=now,
+                    remind_at=None,
+                    climb_at=None,
+                )
+            )
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                raise await self._too_late(session, escalation)
+            await session.refresh(escalation)
+            if case.state == CaseState.ESCALATED:
+                case.state = CaseState.OPEN
+            if decision == "take":
+                case.owner_id = member.id
+            version = (await self.policies.in_force(org_id)).version_id
+            _event(
+                session,
+                case,
+                member.id,
+                "decided",
+                version,
+                now,
+                decision=decision,
+                amount=str(approved) if approved is not None else None,
+                asked=str(asked),
+                remedy=escalation.remedy,
+                reason=reason if decision == "deny" else None,
+                escalation_id=escalation.id,
+            )
+            view = await self._view(session, policy, escalation)
+            await self._tell_decided(session, policy, view)
+            return view
+
+    async def _too_late(self, session: AsyncSession, escalation: Escalation) -> ServiceError:
+        if escalation.state == "withdrawn":
+            return ServiceError("escalation_withdrawn")
+        decider = await session.get(Member, escalation.decided_by_id or 0)
+        org = await session.get(Organisation, escalation.org_id)
+        return ServiceError(
+            "already_decided",
+            name=decider.name if decider else "—",
+            at=escalation.decided_at,
+            timezone=org.timezone if org else "UTC",
+        )
+
+    async def withdraw(self, session: AsyncSession, policy: Policy, escalation: Escalation) -> None:
+        """The case was voided: the request is withdrawn and every approver's card says so."""
+        escalation.state = "withdrawn"
+        escalation.remind_at = escalation.climb_at = None
+        await session.flush()
+        view = await self._view(session, policy, escalation)
+        await self._tell_decided(session, policy, view, tell_requester=False)
+
+    async def _tell_decided(
+        self,
+        session: AsyncSession,
+        policy: Policy,
+        view: EscalationView,
+        tell_requester: bool = True,
+    ) -> None:
+        """Every card of this request is edited (the tapped one too: the handler has shown
+        it already, so Telegram answers "not modified", which counts as sent)."""
+        cards = (
+            await session.execute(
+                select(EscalationCard, Member, OutboxMessage)
+                .join(Member, Member.id == EscalationCard.member_id)
+                .join(OutboxMessage, OutboxMessage.id == EscalationCard.outbox_id)
+                .where(EscalationCard.escalation_id == view.id)
+                .order_by(EscalationCard.id)
+            )
+        ).all()
+        for _, member, original in cards:
+            text, markup = self.notices.decided_card(view, policy, member.language)
+            enqueue(
+                session,
+                self.clock,
+                chat_id=member.telegram_user_id,
+                text=text,
+                reply_markup=markup,
+                org_id=view.org_id,
+                edit_of=original,
+            )
+        if tell_requester:
+            text, markup = self.notices.decision_news(view, policy, view.requester.language)
+            enqueue(
+                session,
+                self.clock,
+                chat_id=view.requester.chat_id,
+                text=text,
+                reply_markup=markup,
+                org_id=view.org_id,
+            )
+        self._wake_after(session)
+
+    async def give_approved(self, actor: MemberView, escalation_id: int) -> EscalationView:
+        """The requester gives what was approved: one spend, authorised by the approver, whose
+        limits are checked again (and held) in this transaction."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            await session.execute(
+                select(Organisation.id).where(Organisation.id == actor.org_id).with_for_update()
+            )
+            member = await _active_member(session, actor)
+            escalation = await session.get(Escalation, escalation_id, populate_existing=True)
+            if escalation is None or escalation.org_id != actor.org_id:
+                raise ServiceError("no_such_case")
+            case = await _case_of_org(session, actor, escalation.case_id)
+            if member.id not in (escalation.requester_id, case.owner_id):
+                raise ServiceError("not_your_case")
+            policy = (await self.policies.in_force(actor.org_id)).policy
+            if escalation.used_at is not None:
+                return await self._view(session, policy, escalation)
+            if escalation.decision not in ("approve", "part") or escalation.approved_minor is None:
+                raise ServiceError("not_approved")
+            if case.state not in (CaseState.OPEN, CaseState.REOPENED):
+                raise ServiceError("case_not_open", state=case.state)
+            approver = await session.get(Member, escalation.decided_by_id or 0)
+            assert approver is not None
+            amount = from_minor(escalation.approved_minor, actor.currency)
+            room = await self._room(session, policy, approver, escalation.remedy, case, amount)
+            if room.outcome != Outcome.ALLOWED:
+                raise ServiceError("approval_no_longer_fits", name=approver.name)
+            version = (await self.policies.in_force(actor.org_id)).version_id
+            session.add(
+                Spend(
+                    org_id=actor.org_id,
+                    case_id=case.id,
+                    team_id=case.team_id,
+                    customer_key=case.customer_key,
+                    remedy=escalation.remedy,
+                    amount_minor=escalation.approved_minor,
+                    given_by_id=member.id,
+                    authorised_by_id=approver.id,
+                    policy_version_id=version,
+                    request_key=f"escalation:{escalation.id}",
+                    created_at=now,
+                )
+            )
+            escalation.used_at = now
+            _event(
+                session,
+                case,
+                member.id,
+                "spend",
+                version,
+                now,
+                remedy=escalation.remedy,
+                amount=str(amount),
+                authorised_by=approver.name,
+            )
+            return await self._view(session, policy, escalation)
+
+    # ---- the SLA ----
+
+    async def run_due(self, batch: int = 50) -> int:
+        """Remind approvers after the SLA, and climb to the next role after twice the SLA.
+        Due times live in the escalation rows; a row is taken under a lock and its next due
+        time written in the same transaction, so with two processes each step happens once."""
+        now = self.clock.now()
+        done = 0
+        async with self.db.transaction() as session:
+            rows = (
+                await session.scalars(
+                    select(Escalation)
+                    .where(
+                        Escalation.state == "pending",
+                        (Escalation.remind_at <= now) | (Escalation.climb_at <= now),
+                    )
+                    .order_by(Escalation.id)
+                    .limit(batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for escalation in rows:
+                policy = (await self.policies.in_force(escalation.org_id)).policy
+                sla = timedelta(minutes=policy.escalation_sla_minutes)
+                every = timedelta(minutes=policy.reminder_every_minutes)
+                if escalation.climb_at is not None and escalation.climb_at <= now:
+                    await self._climb(session, policy, escalation, now, sla, every)
+                else:
+                    await self._remind(session, policy, escalation)
+                    escalation.remind_at = now + every
+                done += 1
+        return done
+
+    async def _remind(self, session: AsyncSession, policy: Policy, escalation: Escalation) -> None:
+        escalation.reminders += 1
+        holders = (
+            await session.scalars(
+                select(Member)
+                .join(EscalationCard, EscalationCard.member_id == Member.id)
+                .where(
+                    EscalationCard.escalation_id == escalation.id,
+                    Member.active.is_(True),
+                    Member.reachable.is_(True),
+                )
+                .distinct()
+                .order_by(Member.id)
+            )
+        ).all()
+        if escalation.approver_role is not None:
+            holders = [m for m in holders if _reaches(m.role, escalation.approver_role)]
+        view = await self._view(session, policy, escalation)
+        await self._send_cards(session, policy, view, [_person(m) for m in holders], reminder=True)
+
+    async def _climb(
+        self,
+        session: AsyncSession,
+        policy: Policy,
+        escalation: Escalation,
+        now: datetime,
+        sla: timedelta,
+        every: timedelta,
+    ) -> None:
+        case = await session.get(Case, escalation.case_id)
+        assert case is not None
+        current = escalation.approver_role
+        above = policy.rules(current).approver if current else None
+        role, people = (
+            await self._approvers(session, policy, escalation, case, above) if above else (None, [])
+        )
+        version = (await self.policies.in_force(escalation.org_id)).version_id
+        if not people:
+            # Nobody above: keep reminding those who have it, and tell the admins once.
+            escalation.climb_at = None
+            escalation.remind_at = now + every
+            if not escalation.flagged:
+                escalation.flagged = True
+                view = await self._view(session, policy, escalation)
+                admins = await self._admins(
+                    session, escalation.org_id, exclude=escalation.requester_id
+                )
+                for admin in admins:
+                    text, markup = self.notices.nobody_can_approve(view, policy, admin.language)
+                    enqueue(
+                        session,
+                        self.clock,
+                        chat_id=admin.chat_id,
+                        text=text,
+                        reply_markup=markup,
+                        org_id=escalation.org_id,
+                    )
+                self._wake_after(session)
+            return
+        escalation.approver_role = role
+        escalation.remind_at = now + sla
+        escalation.climb_at = now + 2 * sla
+        _event(
+            session,
+            case,
+            None,
+            "climbed",
+            version,
+            now,
+            approver=role,
+            escalation_id=escalation.id,
+        )
+        view = await self._view(session, policy, escalation)
+        await self._send_cards(session, policy, view, people)
+        text, markup = self.notices.climbed_news(
+            view, policy, view.requester.language, [p.name for p in people]
+        )
+        enqueue(
+            session,
+            self.clock,
+            chat_id=view.requester.chat_id,
+            text=text,
+            reply_markup=markup,
+            org_id=escalation.org_id,
+        )
+
+    # ---- people who blocked the bot ----
+
+    async def member_unreachable(self, session: AsyncSession, chat_id: int) -> None:
+        """Called by the outbox sender when Telegram answers 403: tell the admins of every
+        organisation this person belongs to."""
+        gone = (
+            await session.scalars(
+                select(Member).where(Member.telegram_user_id == chat_id, Member.active.is_(True))
+            )
+        ).all()
+        for member in gone:
+            org = await session.get(Organisation, member.org_id)
+            assert org is not None
+            for admin in await self._admins(session, member.org_id, exclude=member.id):
+                text, markup = self.notices.unreachable(member.name, org.name, admin.language)
+                enqueue(
+                    session,
+                    self.clock,
+                    chat_id=admin.chat_id,
+                    text=text,
+                    reply_markup=markup,
+                    org_id=member.org_id,
+                    dedup_key=f"unreachable:{member.id}:{int(self.clock.now().timestamp())}",
+                )
+
+
+def _reaches(role: str, level: str) -> bool:
+    """Whether someone of `role` is at or above the escalation's current level."""
+    try:
+        return Role(role).at_least(Role(level))
+    except ValueError:
+        return False
+
+
+def _currency(policy: Policy) -> str:
+    return policy.currency

@@ -1,0 +1,315 @@
+"""Approvers decide in one tap: approve, approve part, deny, take over; /queue; the
+requester gives what was approved."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+from decimal import Decimal
+
+from aiogram import Bot, F
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.i18n import format_moment, format_money
+from bot.money import parse_amount
+from bot.render import errors
+from bot.render import escalations as screens
+from bot.render.callbacks import EscalationStep
+from bot.render.cases import given_screen
+from bot.services import Services
+from bot.services.context import Context
+from bot.services.errors import ServiceError
+from bot.services.escalations import EscalationView
+from handlers.routing import Routes
+from handlers.screens import show
+
+routes = Routes("escalations")
+log = logging.getLogger(__name__)
+
+
+class Deciding(StatesGroup):
+    amount = State()  # approve part: the approver types an amount
+    confirm = State()
+    reason = State()  # deny: the approver types a reason
+
+
+def _refusal(error: ServiceError, ctx: Context) -> str:
+    if error.code == "already_decided" and error.params.get("at") is not None:
+        at = format_moment(
+            error.params["at"],  # type: ignore[arg-type]
+            str(error.params.get("timezone") or "UTC"),
+            ctx.locale,
+            "HH:mm",
+        )
+        error = ServiceError("already_decided", name=error.params.get("name"), at=at)
+    return errors.refusal(error)
+
+
+async def _refuse(query: CallbackQuery, ctx: Context, error: ServiceError) -> None:
+    log.warning("refused %s on an escalation button from user %s", error.code, query.from_user.id)
+    await query.answer(_refusal(error, ctx), show_alert=True)
+
+
+async def _policy(services: Services, view: EscalationView):  # type: ignore[no-untyped-def]
+    return (await services.policies.in_force(view.org_id)).policy
+
+
+async def _decided(
+    query: CallbackQuery, ctx: Context, services: Services, view: EscalationView
+) -> None:
+    """The tapped message shows the decision at once; the outbox edits the other cards."""
+    policy = await _policy(services, view)
+    await show(query, *screens.decided_card(view, policy, ctx.locale))
+
+
+async def _decide(
+    query: CallbackQuery,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+    escalation_id: int,
+    decision: str,
+    **params: object,
+) -> None:
+    try:
+        view = await services.escalations.decide(
+            query.from_user.id,
+            escalation_id,
+            decision,
+            **params,  # type: ignore[arg-type]
+        )
+    except ServiceError as error:
+        await _refuse(query, ctx, error)
+        if error.code not in ("part_above_request", "reason_needed", "note_too_long"):
+            await state.clear()
+        return
+    await state.clear()
+    await _decided(query, ctx, services, view)
+
+
+@routes.callback_query(EscalationStep.filter(F.action.in_({"ok", "take"})))
+async def approve_or_take(
+    query: CallbackQuery,
+    callback_data: EscalationStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    decision = "approve" if callback_data.action == "ok" else "take"
+    await _decide(query, ctx, services, state, callback_data.escalation_id, decision)
+
+
+async def _for_approver(
+    query: CallbackQuery, ctx: Context, services: Services, escalation_id: int
+) -> EscalationView | None:
+    try:
+        view = await services.escalations.for_approver(query.from_user.id, escalation_id)
+    except ServiceError as error:
+        await _refuse(query, ctx, error)
+        return None
+    if view.state != "pending":
+        await _decided(query, ctx, services, view)
+        return None
+    return view
+
+
+@routes.callback_query(EscalationStep.filter(F.action == "part"))
+async def ask_part(
+    query: CallbackQuery,
+    callback_data: EscalationStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    view = await _for_approver(query, ctx, services, callback_data.escalation_id)
+    if view is None:
+        return
+    await state.set_state(Deciding.amount)
+    await state.set_data(
+        {
+            "escalation_id": view.id,
+            "screen_id": query.message.message_id if query.message else None,
+        }
+    )
+    await show(query, *screens.ask_part(view, ctx.locale))
+
+
+@routes.message(Deciding.amount, F.text)
+async def typed_part(
+    message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
+) -> None:
+    text = message.text or ""
+    if text.startswith("/"):
+        return
+    data = await state.get_data()
+    try:
+        view = await services.escalations.for_approver(ctx.user.id, data["escalation_id"])
+        amount = parse_amount(text, ctx.locale, view.currency)
+        if amount > view.amount:
+            raise ServiceError(
+                "part_above_request", asked=format_money(view.amount, view.currency, ctx.locale)
+            )
+    except ServiceError as error:
+        # The step stays: the approver types the amount again.
+        await message.answer(_refusal(error, ctx))
+        return
+    await state.update_data(amount=str(amount))
+    await state.set_state(Deciding.confirm)
+    policy = await _policy(services, view)
+    await _next_step(bot, ctx, state, *screens.confirm_part(view, amount, policy, ctx.locale))
+
+
+async def _next_step(
+    bot: Bot, ctx: Context, state: FSMContext, text: str, markup: InlineKeyboardMarkup
+) -> None:
+    """After the person typed: the old step loses its buttons, the new one comes below."""
+    data = await state.get_data()
+    if data.get("screen_id"):
+        with suppress(TelegramBadRequest):
+            await bot.edit_message_reply_markup(
+                chat_id=ctx.user.id, message_id=data["screen_id"], reply_markup=None
+            )
+    sent = await bot.send_message(ctx.user.id, text, reply_markup=markup)
+    await state.update_data(screen_id=sent.message_id)
+
+
+@routes.callback_query(Deciding.confirm, EscalationStep.filter(F.action == "partok"))
+async def confirm_part(
+    query: CallbackQuery,
+    callback_data: EscalationStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    data = await state.get_data()
+    if data.get("escalation_id") != callback_data.escalation_id or "amount" not in data:
+        await query.answer()
+        return
+    await _decide(
+        query,
+        ctx,
+        services,
+        state,
+        callback_data.escalation_id,
+        "part",
+        amount=Decimal(data["amount"]),
+    )
+
+
+@routes.callback_query(EscalationStep.filter(F.action == "deny"))
+async def ask_reason(
+    query: CallbackQuery,
+    callback_data: EscalationStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    view = await _for_approver(query, ctx, services, callback_data.escalation_id)
+    if view is None:
+        return
+    await state.set_state(Deciding.reason)
+    await state.set_data(
+        {
+            "escalation_id": view.id,
+            "screen_id": query.message.message_id if query.message else None,
+        }
+    )
+    await show(query, *screens.ask_reason(view, await _policy(services, view), ctx.locale))
+
+
+@routes.callback_query(EscalationStep.filter(F.action == "why"))
+async def deny_with_preset(
+    query: CallbackQuery,
+    callback_data: EscalationStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    view = await _for_approver(query, ctx, services, callback_data.escalation_id)
+    if view is None:
+        return
+    if callback_data.value not in screens.deny_reasons(await _policy(services, view), ctx.locale):
+        await query.answer()
+        return
+    await _decide(query, ctx, services, state, view.id, "deny", reason=f"@{callback_data.value}")
+
+
+@routes.message(Deciding.reason, F.text)
+async def deny_with_typed_reason(
+    message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
+) -> None:
+    text = message.text or ""
+    if text.startswith("/"):
+        return
+    data = await state.get_data()
+    try:
+        view = await services.escalations.decide(
+            ctx.user.id, data["escalation_id"], "deny", reason=text
+        )
+    except ServiceError as error:
+        log.warning("refused %s on a typed denial from user %s", error.code, ctx.user.id)
+        await message.answer(_refusal(error, ctx))
+        if error.code not in ("reason_needed", "note_too_long"):
+            await state.clear()
+        return
+    await state.clear()
+    policy = await _policy(services, view)
+    await _next_step(bot, ctx, state, *screens.decided_card(view, policy, ctx.locale))
+
+
+@routes.callback_query(EscalationStep.filter(F.action.in_({"back", "show"})))
+async def back_to_card(
+    query: CallbackQuery,
+    callback_data: EscalationStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    view = await _for_approver(query, ctx, services, callback_data.escalation_id)
+    if view is None:
+        return
+    await state.clear()
+    await show(query, *screens.card(view, await _policy(services, view), ctx.locale))
+
+
+@routes.callback_query(EscalationStep.filter(F.action == "use"))
+async def give_approved(
+    query: CallbackQuery, callback_data: EscalationStep, ctx: Context, services: Services
+) -> None:
+    """The requester gives what was approved: one tap, one spend, authorised by the approver."""
+    if ctx.member is None:
+        await query.answer()
+        return
+    try:
+        view = await services.escalations.give_approved(ctx.member, callback_data.escalation_id)
+        case = await services.cases.get(ctx.member, view.case_id)
+    except ServiceError as error:
+        await _refuse(query, ctx, error)
+        return
+    policy = await _policy(services, view)
+    remedy = policy.remedies.get(view.remedy)
+    given = format_money(view.approved or Decimal(0), view.currency, ctx.locale)
+    await show(
+        query,
+        *given_screen(
+            case, remedy.labels.get(ctx.locale) if remedy else view.remedy, given, None, None
+        ),
+    )
+
+
+@routes.message(Command("queue"))
+async def show_queue(message: Message, ctx: Context, services: Services) -> None:
+    assert ctx.member is not None
+    try:
+        items = await services.escalations.queue(ctx.member)
+    except ServiceError as error:
+        await message.answer(errors.refusal(error))
+        return
+    cases = await services.escalations.team_cases(ctx.member)
+    policy = (await services.policies.in_force(ctx.member.org_id)).policy
+    text, markup = screens.queue(items, cases, policy, ctx.locale)
+    await message.answer(text, reply_markup=markup)
