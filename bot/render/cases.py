@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as ngettext
 
 from bot.i18n import format_moment, format_money
 from bot.render.callbacks import CaseStep
-from bot.render.common import cancel_button
+from bot.render.common import cancel_button, role_name
 from bot.services.cases import CaseView, TimelineEntry
 from bot.services.context import MemberView
 from bot.services.surveys import SurveyResult
@@ -428,10 +428,23 @@ def timeline(entries: list[TimelineEntry], policy: Policy, member: MemberView, l
         )
         texts = {
             "created": _("logged by {name}").format(name=who),
-            "spend": _("{amount} · {remedy} ({name})").format(
-                amount=money, remedy=remedy_label, name=who
+            "spend": (
+                _("{amount} · {remedy} ({name}, approved by {approver})").format(
+                    amount=money,
+                    remedy=remedy_label,
+                    name=who,
+                    approver=escape(str(payload["authorised_by"])),
+                )
+                if payload.get("authorised_by")
+                else _("{amount} · {remedy} ({name})").format(
+                    amount=money, remedy=remedy_label, name=who
+                )
             ),
             "escalated": _("approval asked for {amount} ({name})").format(amount=money, name=who),
+            "decided": _decided_entry(payload, who, money, policy, member, locale),
+            "climbed": _("passed up to: {role}").format(
+                role=role_name(str(payload.get("approver") or "manager"))
+            ),
             "resolved": _("resolved by {name}").format(name=who),
             "reopened": _("reopened by {name}: {reason}").format(
                 name=who, reason=escape(str(payload.get("reason", "")))
@@ -443,3 +456,27 @@ def timeline(entries: list[TimelineEntry], policy: Policy, member: MemberView, l
         moment = escape(format_moment(entry.at, member.timezone, locale, "short"))
         lines.append(f"{moment} — {texts.get(entry.kind, escape(entry.kind))}")
     return "\n".join(lines)
+
+
+def _decided_entry(
+    payload: dict[str, object],
+    who: str,
+    money: str,
+    policy: Policy,
+    member: MemberView,
+    locale: str,
+) -> str:
+    from bot.render.escalations import reason_text
+
+    decision = payload.get("decision")
+    if decision == "approve":
+        return _("approved {amount} ({name})").format(amount=money, name=who)
+    if decision == "part":
+        asked = escape(format_money(Decimal(str(payload.get("asked"))), member.currency, locale))
+        return _("approved {amount} of {asked} ({name})").format(
+            amount=money, asked=asked, name=who
+        )
+    if decision == "deny":
+        reason = reason_text(str(payload.get("reason") or ""), policy, locale)
+        return _("denied: {reason} ({name})").format(reason=reason, name=who)
+    return _("taken over by {name}").format(name=who)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.clock import FrozenClock
-from bot.db.models import CaseEvent, Escalation, EscalationCard, Member, OutboxMessage, Spend
+from bot.db.models import Case, CaseEvent, Escalation, EscalationCard, Member, OutboxMessage, Spend
 from bot.render.callbacks import EscalationStep
 from bot.sandbox import SandboxMessage, SandboxUser
 from policies.defaults import default_policy_text
@@ -365,3 +365,43 @@ async def test_a_blocked_approver_is_reported_to_the_admin(harness: Harness) -> 
     clock.advance(timedelta(minutes=30))
     await harness.services.escalations.run_due()
     await sarah.expect(f"Approval needed · {code}")
+
+
+async def test_deny_with_typed_reason_then_take_over(harness: Harness) -> None:
+    people = await staff(harness)
+    olena, dmytro = people["olena"], people["dmytro"]
+    code = await ask_refund(olena, "120", "Погодити все")
+    card = await dmytro.expect(f"Нужно одобрение · {code}")
+    await dmytro.press("Отказать", card)
+    await dmytro.expect("Почему? Выберите причину или напишите свою.")
+    await dmytro.press("Назад")
+    await dmytro.expect(f"Нужно одобрение · {code}")
+    await dmytro.press("Отказать")
+    await dmytro.expect("Почему?")
+    await dmytro.send("Гостю уже дали <b>ужин</b>")
+    decided = await dmytro.expect(f"Решение принято · {code}")
+    assert "Отказано (Dmytro, 11:00): Гостю уже дали <b>ужин</b>" in decided.text
+    news = await olena.expect(f"Відмовлено · {code}")
+    assert "Причина: Гостю уже дали <b>ужин</b>" in news.text  # typed text stays text
+    assert "Випадок знову ваш" in news.text
+
+    # She asks again; this time Dmytro takes the case over.
+    await olena.press("Відкрити випадок", news)
+    await olena.expect("Стан: відкритий")
+    await ask_refund(olena, "150", "Погодити все", new_case=False)
+    card = await dmytro.expect(f"Нужно одобрение · {code}")
+    await dmytro.press("Взять на себя", card)
+    await dmytro.expect("Взято на себя: Dmytro, 11:00.")
+    taken = await olena.expect(f"Узято на себе · {code}")
+    assert "Тепер випадком займається Dmytro." in taken.text
+    # The case is his now: he opens it and may give a remedy within his own authority.
+    await dmytro.press("Открыть случай")
+    case = await dmytro.expect(f"Случай {code}")
+    assert "Компенсировать" in case.button_labels
+    assert "отказано: Гостю уже дали <b>ужин</b> (Dmytro)" in case.text  # the history
+    assert "взято на себя: Dmytro" in case.text
+    async with harness.db.reading() as session:
+        owner = await session.scalar(
+            select(Member.name).join(Case, Case.owner_id == Member.id).where(Case.code == code)
+        )
+    assert owner == "Dmytro"
