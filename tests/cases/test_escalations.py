@@ -90,6 +90,13 @@ async def test_the_reporters_team_supervisors_come_first(services: Services) -> 
         olena, case.id, "refund", Decimal(2600), request_key="t", mode="ask"
     )
     assert given.approvers == ("Ivan",)
+    # Dmytro, a supervisor of no team of hers, got no card: his tap is refused.
+    assert given.escalation_id is not None
+    with pytest.raises(ServiceError) as refused:
+        await services.escalations.decide(3, given.escalation_id, "approve")
+    assert refused.value.code == "not_your_escalation"
+    # The manager above may always decide.
+    assert (await services.escalations.for_approver(1, given.escalation_id)).state == "pending"
     # A supervisor asking above their own limit goes to the manager, never to themselves.
     dmytro = people["dmytro"]
     own = await services.cases.create(dmytro, category="noise", description="Big", customer_key="2")
