@@ -14,7 +14,7 @@ from babel.dates import format_datetime, format_timedelta
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, get_currency_symbol
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 
 LOCALES: tuple[str, ...] = ("uk", "ru", "en")
 DEFAULT_LOCALE = "en"
@@ -99,3 +99,30 @@ def format_moment(moment: datetime, timezone: str, locale: str, fmt: str = "medi
 
 def format_duration(delta: timedelta, locale: str) -> str:
     return format_timedelta(delta, threshold=1.1, locale=babel_locale(locale))
+
+
+def format_span(seconds: float, locale: str) -> str:
+    """A duration in at most two units, as people say it: "45 s", "12 min", "2 h 5 min",
+    "3 d 4 h" (uk "2 год 5 хв", ru "2 ч 5 мин")."""
+    from babel.units import format_unit
+
+    where = babel_locale(locale)
+
+    def unit(value: int, name: str) -> str:
+        return format_unit(value, f"duration-{name}", length="short", locale=where)
+
+    total = round(seconds)
+    if total < 60:
+        return unit(total, "second")
+    minutes = total // 60
+    if minutes < 60:
+        return unit(minutes, "minute")
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return unit(hours, "hour") + (" " + unit(minutes, "minute") if minutes else "")
+    days, hours = divmod(hours, 24)
+    return unit(days, "day") + (" " + unit(hours, "hour") if hours else "")
+
+
+def format_share(share: float, locale: str) -> str:
+    return format_percent(share, locale=babel_locale(locale))

@@ -11,6 +11,7 @@ repeat is harmless, while a lost one leaves a person waiting; that is the right 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -71,6 +72,32 @@ def enqueue(
         not_before=clock.now(),
         dedup_key=dedup_key,
         edit_of_id=edit_of.id if edit_of is not None else None,
+        created_at=clock.now(),
+    )
+    session.add(row)
+    return row
+
+
+def enqueue_photo(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    chat_id: int,
+    png: bytes,
+    caption: str,
+    org_id: int | None = None,
+    filename: str = "chart.png",
+) -> OutboxMessage:
+    """Queue a photo (a chart) with its caption inside the caller's transaction."""
+    payload = {"photo": base64.b64encode(png).decode(), "caption": caption, "filename": filename}
+    row = OutboxMessage(
+        org_id=org_id,
+        chat_id=chat_id,
+        method="sendPhoto",
+        payload=json.dumps(payload),
+        status="pending",
+        attempts=0,
+        not_before=clock.now(),
         created_at=clock.now(),
     )
     session.add(row)

@@ -388,3 +388,8 @@ def _budget_per(budget: Budget, locale: str) -> str:
         else t.gettext("for the organisation")
     )
     return f"{whose} {_interval_words(locale)[budget.interval]}"
+
+
+def interval_words(locale: str) -> dict[str, str]:
+    """"per day", "per month"… in the reader's language."""
+    return _interval_words(locale)

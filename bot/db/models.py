@@ -188,6 +188,7 @@ class Case(Base):
         ),
         Index("ix_case_org_customer", "org_id", "customer_key"),
         Index("ix_case_org_created", "org_id", "created_at"),
+        Index("ix_case_org_resolved", "org_id", "first_resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -252,6 +253,8 @@ class Escalation(Base):
         CheckConstraint("state IN ('pending', 'decided', 'withdrawn')", name="state"),
         Index("ix_escalation_org_state", "org_id", "state", "created_at"),
         Index("ix_escalation_due", "state", "remind_at"),
+        Index("ix_escalation_org_created", "org_id", "created_at"),
+        Index("ix_escalation_org_decided", "org_id", "decided_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -315,6 +318,8 @@ class Survey(Base):
 
     __tablename__ = "survey"
     __table_args__ = (
+        Index("ix_survey_org_created", "org_id", "created_at"),
+        Index("ix_survey_org_answered", "org_id", "answered_at"),
         CheckConstraint("csat IS NULL OR (csat BETWEEN 1 AND 5)", name="csat"),
         CheckConstraint("ces IS NULL OR (ces BETWEEN 1 AND 7)", name="ces"),
     )
@@ -360,3 +365,17 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DigestDelivery(Base):
+    """One weekly digest per person per week: the row is written in the transaction that
+    queues the digest, so a second scheduler run or process finds it and sends nothing."""
+
+    __tablename__ = "digest_delivery"
+    __table_args__ = (UniqueConstraint("member_id", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(8))  # ISO week of the report, e.g. 2026-W47
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

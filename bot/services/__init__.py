@@ -8,9 +8,11 @@ from bot.clock import Clock
 from bot.db.engine import Database
 from bot.services.cases import CaseLifecycle, CaseService
 from bot.services.context import ContextService
+from bot.services.digests import DigestService
 from bot.services.escalations import EscalationService
 from bot.services.invites import InviteService
 from bot.services.members import MemberService
+from bot.services.metrics import MetricsService
 from bot.services.organisations import OrganisationService
 from bot.services.policies import PolicyService
 from bot.services.surveys import SurveyService
@@ -38,4 +40,10 @@ class Services:
         self.cases = CaseService(db, self.clock, self.policies, self.escalations)
         self.lifecycle = CaseLifecycle(db, self.clock, self.policies, self.escalations)
         self.surveys = SurveyService(db, self.clock)
+        self.metrics = MetricsService(db, self.clock, self.policies)
+        from bot.render.digest import BotDigestRenderer
+
+        self.digests = DigestService(
+            db, self.clock, self.policies, self.metrics, BotDigestRenderer(), self.outbox_ready
+        )
         self.members = MemberService(db, self.clock)

@@ -1,0 +1,311 @@
+"""The weekly digest and /stats: the figures in the reader's language, with last week's change,
+and a chart readable on a phone."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from html import escape
+
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date
+
+from bot.i18n import babel_locale, format_money, format_number, format_share, format_span
+from bot.services.digests import Content, Rendered
+from bot.services.metrics import Day, Figures, Recognition
+from policies.explain import interval_words
+from policies.model import Policy
+
+TEXT_LIMIT = 4096
+
+
+@dataclass(frozen=True)
+class DigestInput:
+    org_name: str
+    team_name: str | None
+    currency: str
+    timezone: str
+    figures: Figures
+    previous: Figures
+    recognition: Recognition | None
+    past_sla: int
+    weekly: bool = True  # the Monday digest (else /stats)
+
+
+def period_label(figures: Figures, timezone: str, locale: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(timezone)
+    first = figures.start.astimezone(zone).date()
+    last = (figures.end - timedelta(seconds=1)).astimezone(zone).date()
+    where = babel_locale(locale)
+    if first == last:
+        return format_date(first, "d MMMM y", locale=where)
+    since = format_date(first, "d MMM", locale=where)
+    return f"{since} – {format_date(last, 'd MMM y', locale=where)}"
+
+
+def _count_change(now: int, before: int) -> str:
+    if now == before:
+        return "="
+    return f"↑{now - before}" if now > before else f"↓{before - now}"
+
+
+def _share_change(now: float | None, before: float | None, locale: str) -> str:
+    if now is None or before is None:
+        return ""
+    points = round((now - before) * 100)
+    if points == 0:
+        return " (=)"
+    arrow = "↑" if points > 0 else "↓"
+    return " (" + _("{arrow}{points} pp").format(arrow=arrow, points=abs(points)) + ")"
+
+
+def _was(now: float | Decimal | None, before: str | None) -> str:
+    if now is None or before is None:
+        return ""
+    return " (" + _("last week {value}").format(value=before) + ")"
+
+
+def _label(text: str, key: str, policy: Policy) -> str:
+    return text or key
+
+
+def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
+    f, p = data.figures, data.previous
+    money = data.currency
+
+    def cash(value: Decimal) -> str:
+        return escape(format_money(value, money, locale))
+
+    def share(value: float | None) -> str:
+        return format_share(value, locale) if value is not None else "—"
+
+    def span(value: float | None) -> str:
+        return escape(format_span(value, locale)) if value is not None else "—"
+
+    where = escape(data.org_name) + (f" · {escape(data.team_name)}" if data.team_name else "")
+    title = _("<b>Weekly digest · {where}</b>") if data.weekly else _("<b>Statistics · {where}</b>")
+    lines = [title.format(where=where), period_label(f, data.timezone, locale)]
+    if f.empty:
+        lines.append(_("No cases yet in this period."))
+        return "\n".join(lines)
+    lines.append(
+        _(
+            "Cases: logged {logged} ({logged_change}), resolved {resolved} "
+            "({resolved_change}), backlog {backlog}"
+        ).format(
+            logged=f"<b>{f.logged}</b>",
+            logged_change=_count_change(f.logged, p.logged),
+            resolved=f"<b>{f.resolved}</b>",
+            resolved_change=_count_change(f.resolved, p.resolved),
+            backlog=f.backlog,
+        )
+    )
+    if f.resolved:
+        fcr = _("FCR: {share}{change}").format(
+            share=f"<b>{share(f.fcr)}</b>", change=_share_change(f.fcr, p.fcr, locale)
+        )
+        if f.fcr_provisional:
+            fcr += "; " + _("provisional: {count} still inside the reopen window").format(
+                count=f.fcr_provisional
+            )
+        lines.append(fcr)
+        lines.append(
+            _(
+                "Resolution: median {median}{change}, p90 {p90}, mean {mean}; on the spot {spot}"
+            ).format(
+                median=f"<b>{span(f.resolution.median)}</b>",
+                change=_was(
+                    f.resolution.median,
+                    span(p.resolution.median) if p.resolution.median is not None else None,
+                ),
+                p90=span(f.resolution.p90),
+                mean=span(f.resolution.mean),
+                spot=share(f.on_the_spot_share),
+            )
+        )
+        lines.append(
+            _("Reopened: {share}{change}").format(
+                share=share(f.reopen_rate),
+                change=_share_change(f.reopen_rate, p.reopen_rate, locale),
+            )
+        )
+    if f.logged or f.decisions:
+        lines.append(
+            _(
+                "Escalations: {rate} of cases; approved {approved} of {decisions} decisions; "
+                "decision median {median}; SLA breaches {breaches}"
+            ).format(
+                rate=share(f.escalation_rate),
+                approved=share(f.approval_rate),
+                decisions=f.decisions,
+                median=span(f.decision_time.median),
+                breaches=f.sla_breaches,
+            )
+        )
+    if f.answers or f.surveys_sent:
+        csat = _("CSAT: {share} of {answers} answers{change} (response {response})").format(
+            share=f"<b>{share(f.csat)}</b>",
+            answers=f.answers,
+            change=_share_change(f.csat, p.csat, locale),
+            response=share(f.response_rate),
+        )
+        if f.ces_mean is not None:
+            csat += "; " + _("CES {value}").format(
+                value=format_number(Decimal(str(round(f.ces_mean, 1))), locale)
+            )
+        lines.append(csat)
+    spend = _("Spend: {total}{change}").format(
+        total=f"<b>{cash(f.spend)}</b>",
+        change=_was(f.spend, cash(p.spend)),
+    )
+    if f.spend_per_resolved is not None:
+        spend += ", " + _("{amount} per resolved case").format(amount=cash(f.spend_per_resolved))
+    lines.append(spend)
+    if f.spend_by_remedy:
+        lines.append(
+            " · ".join(
+                f"{escape(_label(policy.remedies[k].labels.get(locale), k, policy))} {cash(v)}"
+                if k in policy.remedies
+                else f"{escape(k)} {cash(v)}"
+                for k, v in f.spend_by_remedy.items()
+            )
+        )
+    words = interval_words(locale)
+    for budget, used in f.budgets:
+        lines.append(
+            _("Budget ({per}): {used} of {amount}").format(
+                per=words.get(budget.interval, budget.interval),
+                used=cash(used),
+                amount=cash(budget.amount),
+            )
+        )
+    if f.categories:
+        top = [
+            f"{escape(policy.categories[k].get(locale) if k in policy.categories else k)} {n}"
+            for k, n in f.categories[:3]
+        ]
+        lines.append(_("Top problems: {list}").format(list=" · ".join(top)))
+    if data.past_sla:
+        lines.append(
+            _("Requests waiting past the SLA now: {count}").format(count=f"<b>{data.past_sla}</b>")
+        )
+    praise = data.recognition
+    if praise and (praise.self_resolvers or praise.best_rated):
+        lines += ["", _("<b>Recognition</b>")]
+        if praise.self_resolvers:
+            lines.append(
+                _("Solved on their own: {list}").format(
+                    list=" · ".join(f"{escape(n)} {c}" for n, c in praise.self_resolvers)
+                )
+            )
+        if praise.best_rated:
+            lines.append(
+                _("Best rated: {list}").format(
+                    list=" · ".join(
+                        f"{escape(n)} {format_number(Decimal(str(round(a, 1))), locale)}"
+                        for n, a, _c in praise.best_rated
+                    )
+                )
+            )
+    if praise and praise.stories:
+        lines += ["", _("<b>Stories for the morning meeting</b>")]
+        for code, name, text in praise.stories:
+            short = text if len(text) <= 300 else text[:299] + "…"
+            lines.append(f"{code}, {escape(name)}: «{escape(short)}»")
+    text = "\n".join(lines)
+    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
+
+
+def chart_caption(data: DigestInput, locale: str) -> str:
+    return _("<b>Cases per day</b> · {period}").format(
+        period=period_label(data.figures, data.timezone, locale)
+    )
+
+
+def chart_png(days: list[Day], locale: str) -> bytes:
+    """Daily cases split self-resolved / escalated / still open, and the median resolution
+    time (right axis): 1200×750 px, large type, for a phone."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    where = babel_locale(locale)
+    labels = [format_date(d.day, "EEE d", locale=where) for d in days]
+    resolved = [d.self_resolved for d in days]
+    escalated = [d.escalated for d in days]
+    still = [d.still_open for d in days]
+    x = list(range(len(days)))
+    figure, axes = plt.subplots(figsize=(8, 5), dpi=150)
+    try:
+        axes.bar(x, resolved, color="#2e7d32", label=_("Solved without escalation"))
+        axes.bar(x, escalated, bottom=resolved, color="#ef6c00", label=_("Escalated"))
+        base = [a + b for a, b in zip(resolved, escalated, strict=True)]
+        axes.bar(x, still, bottom=base, color="#9e9e9e", label=_("Still open"))
+        axes.set_xticks(x, labels, fontsize=11)
+        axes.set_ylabel(_("cases"), fontsize=12)
+        from matplotlib.ticker import MaxNLocator
+
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_title(_("Cases per day"), fontsize=15)
+        minutes = [
+            d.median_resolution / 60 if d.median_resolution is not None else None for d in days
+        ]
+        if any(m is not None for m in minutes):
+            right = axes.twinx()
+            points = [(i, m) for i, m in zip(x, minutes, strict=True) if m is not None]
+            right.plot(
+                [i for i, _m in points],
+                [m for _i, m in points],
+                color="#1565c0",
+                marker="o",
+                linewidth=2,
+                label=_("Median resolution, min"),
+            )
+            right.set_ylabel(_("Median resolution, min"), fontsize=12)
+            right.set_ylim(bottom=0)
+            handles, names = axes.get_legend_handles_labels()
+            more, more_names = right.get_legend_handles_labels()
+            handles, names = handles + more, names + more_names
+        else:
+            handles, names = axes.get_legend_handles_labels()
+        axes.set_ylim(top=max([*(a + b for a, b in zip(base, still, strict=True)), 1]) * 1.15)
+        figure.legend(handles, names, loc="lower center", ncol=2, fontsize=10, frameon=False)
+        figure.subplots_adjust(bottom=0.24)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        return buffer.getvalue()
+    finally:
+        plt.close(figure)
+
+
+class BotDigestRenderer:
+    """Renders a digest in any language outside a handler (the scheduler, the CLI)."""
+
+    def __init__(self) -> None:
+        from bot.render.catalog import make_i18n
+
+        self.i18n = make_i18n()
+
+    def render(self, content: Content, locale: str, weekly: bool = True) -> Rendered:
+        data = DigestInput(
+            org_name=content.org_name,
+            team_name=content.team_name,
+            currency=content.currency,
+            timezone=content.timezone,
+            figures=content.figures,  # type: ignore[arg-type]
+            previous=content.previous,  # type: ignore[arg-type]
+            recognition=content.recognition,  # type: ignore[arg-type]
+            past_sla=content.past_sla,
+            weekly=weekly,
+        )
+        with self.i18n.context(), self.i18n.use_locale(locale):
+            return Rendered(
+                text=digest_text(data, content.policy, locale),
+                caption=chart_caption(data, locale),
+                png=chart_png(content.days, locale),
+            )

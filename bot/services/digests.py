@@ -1,0 +1,221 @@
+"""Weekly digests: what goes into one, when it is due, and sending it exactly once per person
+and week — across restarts and processes — through the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.engine import Database
+from bot.db.models import Case, DigestDelivery, Escalation, Member, Organisation, Role, Team
+from bot.outbox import enqueue, enqueue_photo
+from bot.services.metrics import Day, MetricsService, Scope, local_bounds
+from bot.services.policies import PolicyService
+from policies.model import Policy
+
+
+@dataclass(frozen=True)
+class Week:
+    key: str  # ISO week of the report's first day, e.g. 2026-W47
+    first: date
+    end: date  # exclusive
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything a digest (or /stats) shows for one scope and period."""
+
+    org_name: str
+    team_name: str | None
+    currency: str
+    timezone: str
+    policy: Policy
+    figures: object
+    previous: object
+    recognition: object
+    days: list[Day]
+    past_sla: int
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    caption: str
+    png: bytes
+
+
+class DigestRenderer(Protocol):
+    def render(self, content: Content, locale: str, weekly: bool = True) -> Rendered: ...
+
+
+def week_of(key: str) -> Week:
+    """ "2026-W47" → Monday 16 – Sunday 22 November 2026."""
+    year, _, number = key.upper().partition("-W")
+    first = date.fromisocalendar(int(year), int(number), 1)
+    return Week(key.upper(), first, first + timedelta(days=7))
+
+
+def due_week(policy: Policy, now: datetime) -> tuple[datetime, Week]:
+    """The latest digest moment at or before `now` (policy weekday and time, org time zone)
+    and the policy week it reports: the last full week before that moment."""
+    zone = ZoneInfo(policy.timezone)
+    local = now.astimezone(zone)
+    hour, minute = (int(part) for part in policy.digest_time.split(":"))
+    day = local.date() - timedelta(days=(local.weekday() - policy.digest_weekday) % 7)
+    moment = datetime.combine(day, time(hour, minute), zone)
+    if moment > local:
+        day -= timedelta(days=7)
+        moment = datetime.combine(day, time(hour, minute), zone)
+    end = day - timedelta(days=(day.weekday() - policy.week_start) % 7)
+    first = end - timedelta(days=7)
+    iso = first.isocalendar()
+    return moment, Week(f"{iso.year}-W{iso.week:02d}", first, end)
+
+
+class DigestService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        policies: PolicyService,
+        metrics: MetricsService,
+        renderer: DigestRenderer,
+        wakeup: asyncio.Event | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.policies = policies
+        self.metrics = metrics
+        self.renderer = renderer
+        self.wakeup = wakeup or asyncio.Event()
+
+    async def content(
+        self, scope: Scope, first: date, end: date, *, recognition: bool = True
+    ) -> Content:
+        policy = (await self.policies.in_force(scope.org_id)).policy
+        async with self.db.reading() as session:
+            org = await session.get(Organisation, scope.org_id)
+            team = await session.get(Team, scope.team_id) if scope.team_id else None
+            assert org is not None
+            past_sla = await _past_sla(session, scope, policy, self.clock.now())
+        start, stop = local_bounds(first, end, policy.timezone)
+        length = end - first
+        before = local_bounds(first - length, first, policy.timezone)
+        return Content(
+            org_name=org.name,
+            team_name=team.name if team else None,
+            currency=org.currency,
+            timezone=policy.timezone,
+            policy=policy,
+            figures=await self.metrics.figures(scope, start, stop),
+            previous=await self.metrics.figures(scope, *before),
+            recognition=(
+                await self.metrics.recognition(scope, start, stop) if recognition else None
+            ),
+            days=await self.metrics.days(scope, first, min(length.days, 31), policy.timezone),
+            past_sla=past_sla,
+        )
+
+    async def run_due(self) -> int:
+        """Queue every digest that is due and not yet queued; returns how many."""
+        now = self.clock.now()
+        async with self.db.reading() as session:
+            orgs = (await session.execute(select(Organisation.id, Organisation.created_at))).all()
+        queued = 0
+        for org_id, created_at in orgs:
+            policy = (await self.policies.in_force(org_id)).policy
+            _, week = due_week(policy, now)
+            if created_at >= local_bounds(week.first, week.end, policy.timezone)[1]:
+                continue  # the organisation did not exist in the reported week
+            queued += await self._send_week(org_id, week)
+        return queued
+
+    async def _recipients(self, session: AsyncSession, org_id: int, week: Week) -> list[Member]:
+        done = select(DigestDelivery.member_id).where(DigestDelivery.week == week.key)
+        return list(
+            await session.scalars(
+                select(Member)
+                .where(
+                    Member.org_id == org_id,
+                    Member.active.is_(True),
+                    Member.reachable.is_(True),
+                    (Member.role.in_((Role.MANAGER.value, Role.ADMIN.value)))
+                    | ((Member.role == Role.SUPERVISOR.value) & Member.team_id.is_not(None)),
+                    Member.id.not_in(done),
+                )
+                .order_by(Member.id)
+            )
+        )
+
+    async def _send_week(self, org_id: int, week: Week) -> int:
+        async with self.db.reading() as session:
+            waiting = await self._recipients(session, org_id, week)
+        if not waiting:
+            return 0
+        rendered: dict[tuple[int | None, str], Rendered] = {}
+        contents: dict[int | None, Content] = {}
+        for member in waiting:
+            team = None if member.role != Role.SUPERVISOR.value else member.team_id
+            if team not in contents:
+                scope = Scope(org_id, team_id=team)
+                contents[team] = await self.content(scope, week.first, week.end)
+            if (team, member.language) not in rendered:
+                rendered[team, member.language] = self.renderer.render(
+                    contents[team], member.language
+                )
+        sent = 0
+        async with self.db.transaction() as session:
+            # One sender of this organisation's digests at a time, across processes.
+            await session.execute(
+                select(Organisation.id).where(Organisation.id == org_id).with_for_update()
+            )
+            for member in await self._recipients(session, org_id, week):
+                team = None if member.role != Role.SUPERVISOR.value else member.team_id
+                digest = rendered.get((team, member.language))
+                if digest is None:
+                    continue  # joined meanwhile: the next run sends theirs
+                enqueue_photo(
+                    session,
+                    self.clock,
+                    chat_id=member.telegram_user_id,
+                    png=digest.png,
+                    caption=digest.caption,
+                    org_id=org_id,
+                )
+                enqueue(
+                    session,
+                    self.clock,
+                    chat_id=member.telegram_user_id,
+                    text=digest.text,
+                    org_id=org_id,
+                )
+                session.add(
+                    DigestDelivery(
+                        org_id=org_id,
+                        member_id=member.id,
+                        week=week.key,
+                        created_at=self.clock.now(),
+                    )
+                )
+                sent += 1
+        if sent:
+            self.wakeup.set()
+        return sent
+
+
+async def _past_sla(session: AsyncSession, scope: Scope, policy: Policy, now: datetime) -> int:
+    conditions = [
+        Escalation.org_id == scope.org_id,
+        Escalation.state == "pending",
+        Escalation.created_at < now - timedelta(minutes=policy.escalation_sla_minutes),
+    ]
+    if scope.team_id is not None:
+        conditions += [Escalation.case_id == Case.id, Case.team_id == scope.team_id]
+    return int(await session.scalar(select(func.count()).where(*conditions)) or 0)

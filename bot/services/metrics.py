@@ -1,0 +1,518 @@
+"""DOMAIN.md's metrics for an organisation, a team or a member over a period, computed with SQL
+aggregates (no case is loaded into Python) that give the same figures on SQLite and PostgreSQL.
+
+Definitions, where DOMAIN.md leaves room:
+- cancelled (voided) cases leave every figure, their spends included;
+- a case counts as resolved in the period of its first resolution; "full" resolution time runs
+  to the last resolution of a reopened case;
+- FCR's "not reopened within the window": a case can only be reopened inside the window, so any
+  reopen counts; a case resolved less than a window ago is provisional (it may still reopen);
+- backlog at `to`: logged before `to`, not cancelled, not first-resolved before `to`;
+- percentiles are interpolated between neighbours (PostgreSQL's percentile_cont), on durations
+  rounded to whole seconds;
+- SLA breaches: escalations raised in the period and decided later than the SLA, or still
+  undecided after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.engine import Database
+from bot.db.models import Case, CaseState, Escalation, Member, Spend, Survey
+from bot.money import from_minor
+from bot.services.policies import PolicyService
+from policies.engine import window
+from policies.model import Budget, Policy
+
+
+@dataclass(frozen=True)
+class Scope:
+    org_id: int
+    team_id: int | None = None
+    member_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Durations:
+    median: float | None = None
+    p90: float | None = None
+    mean: float | None = None
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    self_resolved: int
+    escalated: int
+    still_open: int
+    median_resolution: float | None
+
+
+@dataclass(frozen=True)
+class Figures:
+    start: datetime
+    end: datetime
+    logged: int = 0
+    resolved: int = 0
+    backlog: int = 0
+    fcr_cases: int = 0
+    fcr_provisional: int = 0
+    resolution: Durations = field(default_factory=Durations)
+    full_resolution: Durations = field(default_factory=Durations)
+    on_the_spot: int = 0
+    escalated_cases: int = 0
+    decisions: int = 0
+    approvals: int = 0
+    decision_time: Durations = field(default_factory=Durations)
+    sla_breaches: int = 0
+    reopened: int = 0
+    surveys_sent: int = 0
+    answers: int = 0
+    satisfied: int = 0
+    ces_mean: float | None = None
+    ces_answers: int = 0
+    spend: Decimal = Decimal(0)
+    spend_by_remedy: dict[str, Decimal] = field(default_factory=dict)
+    categories: list[tuple[str, int]] = field(default_factory=list)
+    budgets: list[tuple[Budget, Decimal]] = field(default_factory=list)
+
+    @staticmethod
+    def _share(part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+    @property
+    def fcr(self) -> float | None:
+        return self._share(self.fcr_cases, self.resolved)
+
+    @property
+    def on_the_spot_share(self) -> float | None:
+        return self._share(self.on_the_spot, self.resolved)
+
+    @property
+    def escalation_rate(self) -> float | None:
+        return self._share(self.escalated_cases, self.logged)
+
+    @property
+    def approval_rate(self) -> float | None:
+        return self._share(self.approvals, self.decisions)
+
+    @property
+    def reopen_rate(self) -> float | None:
+        return self._share(self.reopened, self.resolved)
+
+    @property
+    def csat(self) -> float | None:
+        return self._share(self.satisfied, self.answers)
+
+    @property
+    def response_rate(self) -> float | None:
+        return self._share(self.answers, self.surveys_sent)
+
+    @property
+    def spend_per_resolved(self) -> Decimal | None:
+        return (self.spend / self.resolved).quantize(Decimal("0.01")) if self.resolved else None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.logged or self.resolved or self.backlog or self.answers)
+
+
+@dataclass(frozen=True)
+class Recognition:
+    self_resolvers: list[tuple[str, int]]
+    best_rated: list[tuple[str, float, int]]
+    stories: list[tuple[str, str, str]]  # case code, member, their note or the customer's words
+
+
+def local_bounds(start: date, end: date, timezone: str) -> tuple[datetime, datetime]:
+    """[start, end) local days as aware UTC (a day crossing DST lasts 23 or 25 hours)."""
+    zone = ZoneInfo(timezone)
+
+    def midnight(day: date) -> datetime:
+        return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+    return midnight(start), midnight(end)
+
+
+def seconds(later: Any, earlier: Any, dialect: str) -> ColumnElement[Any]:
+    """Whole seconds between two timestamp columns, the same on both databases."""
+    if dialect == "sqlite":
+        raw = (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    else:
+        raw = func.extract("epoch", later - earlier)
+    return func.round(raw)
+
+
+async def durations(
+    session: AsyncSession, expression: ColumnElement[Any], conditions: Sequence[Any]
+) -> Durations:
+    """Median, p90 and mean of `expression` over the rows matching `conditions`: the count
+    and mean by aggregate, each percentile by reading (at most) two ordered neighbours."""
+    row = (
+        await session.execute(select(func.count(), func.avg(expression)).where(*conditions))
+    ).one()
+    count, mean = int(row[0] or 0), row[1]
+    if count == 0:
+        return Durations()
+
+    async def percentile(p: float) -> float:
+        position = p * (count - 1)
+        low = int(position)
+        values = list(
+            await session.scalars(
+                select(expression).where(*conditions).order_by(expression).offset(low).limit(2)
+            )
+        )
+        first = float(values[0])
+        if len(values) == 1 or position == low:
+            return first
+        # Rounded to the millisecond: 0.9 × 4 − 3 is 0.6000000000000001 in binary.
+        return round(first + (float(values[1]) - first) * (position - low), 3)
+
+    return Durations(await percentile(0.5), await percentile(0.9), float(mean), count)
+
+
+class MetricsService:
+    def __init__(self, db: Database, clock: Clock, policies: PolicyService) -> None:
+        self.db = db
+        self.clock = clock
+        self.policies = policies
+
+    def _cases(self, scope: Scope) -> list[Any]:
+        conditions: list[Any] = [Case.org_id == scope.org_id, Case.cancelled_at.is_(None)]
+        if scope.team_id is not None:
+            conditions.append(Case.team_id == scope.team_id)
+        if scope.member_id is not None:
+            conditions.append(Case.owner_id == scope.member_id)
+        return conditions
+
+    async def figures(self, scope: Scope, start: datetime, end: datetime) -> Figures:
+        policy = (await self.policies.in_force(scope.org_id)).policy
+        now = self.clock.now()
+        async with self.db.reading() as session:
+            dialect = self.db.engine.dialect.name
+            return await self._figures(session, dialect, policy, scope, start, end, now)
+
+    async def _figures(
+        self,
+        session: AsyncSession,
+        dialect: str,
+        policy: Policy,
+        scope: Scope,
+        start: datetime,
+        end: datetime,
+        now: datetime,
+    ) -> Figures:
+        cases = self._cases(scope)
+        logged_in = [*cases, Case.created_at >= start, Case.created_at < end]
+        resolved_in = [*cases, Case.first_resolved_at >= start, Case.first_resolved_at < end]
+        window_open = now - timedelta(days=policy.reopen_window_days)
+        spot = policy.on_the_spot_minutes * 60
+        took = seconds(Case.first_resolved_at, Case.created_at, dialect)
+
+        logged = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(case((Case.escalated_ever.is_(True), 1), else_=0)), 0),
+                ).where(*logged_in)
+            )
+        ).one()
+        fcr_case = (
+            Case.first_contact.is_(True)
+            & Case.escalated_ever.is_(False)
+            & (Case.reopened_count == 0)
+        )
+        resolved = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(case((fcr_case, 1), else_=0)), 0),
+                    func.coalesce(
+                        func.sum(case((Case.first_resolved_at > window_open, 1), else_=0)), 0
+                    ),
+                    func.coalesce(func.sum(case((took <= spot, 1), else_=0)), 0),
+                    func.coalesce(func.sum(case((Case.reopened_count > 0, 1), else_=0)), 0),
+                ).where(*resolved_in)
+            )
+        ).one()
+        backlog = await session.scalar(
+            select(func.count()).where(
+                *cases,
+                Case.created_at < end,
+                (Case.first_resolved_at.is_(None)) | (Case.first_resolved_at >= end),
+            )
+        )
+        resolution = await durations(session, took, resolved_in)
+        full = await durations(
+            session,
+            seconds(Case.resolved_at, Case.created_at, dialect),
+            [*resolved_in, Case.state == CaseState.RESOLVED],
+        )
+        categories = [
+            (str(category), int(count))
+            for category, count in (
+                await session.execute(
+                    select(Case.category, func.count())
+                    .where(*logged_in)
+                    .group_by(Case.category)
+                    .order_by(func.count().desc(), Case.category)
+                )
+            ).all()
+        ]
+
+        escalations = [
+            Escalation.org_id == scope.org_id,
+            Escalation.case_id == Case.id,
+            *cases,
+        ]
+        decided_in = [
+            *escalations,
+            Escalation.state == "decided",
+            Escalation.decided_at >= start,
+            Escalation.decided_at < end,
+        ]
+        decided = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.coalesce(
+                        func.sum(case((Escalation.decision.in_(("approve", "part")), 1), else_=0)),
+                        0,
+                    ),
+                ).where(*decided_in)
+            )
+        ).one()
+        decision_time = await durations(
+            session, seconds(Escalation.decided_at, Escalation.created_at, dialect), decided_in
+        )
+        sla = policy.escalation_sla_minutes * 60
+        waited = seconds(
+            func.coalesce(Escalation.decided_at, literal(now, type_=Escalation.created_at.type)),
+            Escalation.created_at,
+            dialect,
+        )
+        breaches = await session.scalar(
+            select(func.count()).where(
+                *escalations,
+                Escalation.state != "withdrawn",
+                Escalation.created_at >= start,
+                Escalation.created_at < end,
+                waited > sla,
+            )
+        )
+
+        surveys = [Survey.org_id == scope.org_id, Survey.case_id == Case.id, *cases]
+        sent = await session.scalar(
+            select(func.count()).where(
+                *surveys, Survey.created_at >= start, Survey.created_at < end
+            )
+        )
+        answered_in = [
+            *surveys,
+            Survey.answered_at >= start,
+            Survey.answered_at < end,
+            Survey.csat.is_not(None),
+        ]
+        answers = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(case((Survey.csat >= 4, 1), else_=0)), 0),
+                ).where(*answered_in)
+            )
+        ).one()
+        ces = (
+            await session.execute(
+                select(func.count(Survey.ces), func.avg(Survey.ces)).where(
+                    *surveys, Survey.answered_at >= start, Survey.answered_at < end
+                )
+            )
+        ).one()
+
+        spends = [Spend.org_id == scope.org_id, Spend.case_id == Case.id, *cases]
+        by_remedy = {
+            str(remedy): from_minor(int(total), policy.currency)
+            for remedy, total in (
+                await session.execute(
+                    select(Spend.remedy, func.sum(Spend.amount_minor))
+                    .where(*spends, Spend.created_at >= start, Spend.created_at < end)
+                    .group_by(Spend.remedy)
+                    .order_by(Spend.remedy)
+                )
+            ).all()
+        }
+        budgets = []
+        for budget in policy.budgets:
+            if scope.team_id is not None and budget.scope == "org":
+                continue
+            bounds = window(budget.interval, end - timedelta(seconds=1), policy.timezone)
+            conditions = [
+                Spend.org_id == scope.org_id,
+                Spend.case_id == Case.id,
+                *self._cases(Scope(scope.org_id)),
+            ]
+            if bounds is not None:
+                conditions += [Spend.created_at >= bounds[0], Spend.created_at < bounds[1]]
+            used = await session.scalar(
+                select(func.coalesce(func.sum(Spend.amount_minor), 0)).where(*conditions)
+            )
+            budgets.append((budget, from_minor(int(used or 0), policy.currency)))
+
+        return Figures(
+            start=start,
+            end=end,
+            logged=int(logged[0]),
+            escalated_cases=int(logged[1]),
+            resolved=int(resolved[0]),
+            fcr_cases=int(resolved[1]),
+            fcr_provisional=int(resolved[2]),
+            on_the_spot=int(resolved[3]),
+            reopened=int(resolved[4]),
+            backlog=int(backlog or 0),
+            resolution=resolution,
+            full_resolution=full,
+            decisions=int(decided[0]),
+            approvals=int(decided[1]),
+            decision_time=decision_time,
+            sla_breaches=int(breaches or 0),
+            surveys_sent=int(sent or 0),
+            answers=int(answers[0]),
+            satisfied=int(answers[1]),
+            ces_answers=int(ces[0] or 0),
+            ces_mean=float(ces[1]) if ces[1] is not None else None,
+            spend=sum(by_remedy.values(), Decimal(0)),
+            spend_by_remedy=by_remedy,
+            categories=categories,
+            budgets=budgets,
+        )
+
+    async def days(self, scope: Scope, first: date, count: int, timezone: str) -> list[Day]:
+        """Each local day's cases: resolved without escalation, escalated, still open now,
+        and the median resolution time of the cases resolved that day."""
+        result = []
+        async with self.db.reading() as session:
+            dialect = self.db.engine.dialect.name
+            for offset in range(count):
+                day = first + timedelta(days=offset)
+                start, end = local_bounds(day, day + timedelta(days=1), timezone)
+                cases = [*self._cases(scope), Case.created_at >= start, Case.created_at < end]
+                row = (
+                    await session.execute(
+                        select(
+                            func.coalesce(
+                                func.sum(
+                                    case(
+                                        (
+                                            Case.first_resolved_at.is_not(None)
+                                            & Case.escalated_ever.is_(False),
+                                            1,
+                                        ),
+                                        else_=0,
+                                    )
+                                ),
+                                0,
+                            ),
+                            func.coalesce(
+                                func.sum(case((Case.escalated_ever.is_(True), 1), else_=0)), 0
+                            ),
+                            func.coalesce(
+                                func.sum(
+                                    case(
+                                        (
+                                            Case.first_resolved_at.is_(None)
+                                            & Case.escalated_ever.is_(False),
+                                            1,
+                                        ),
+                                        else_=0,
+                                    )
+                                ),
+                                0,
+                            ),
+                        ).where(*cases)
+                    )
+                ).one()
+                resolved = [
+                    *self._cases(scope),
+                    Case.first_resolved_at >= start,
+                    Case.first_resolved_at < end,
+                ]
+                took = await durations(
+                    session, seconds(Case.first_resolved_at, Case.created_at, dialect), resolved
+                )
+                result.append(Day(day, int(row[0]), int(row[1]), int(row[2]), took.median))
+        return result
+
+    async def recognition(self, scope: Scope, start: datetime, end: datetime) -> Recognition:
+        cases = self._cases(scope)
+        async with self.db.reading() as session:
+            resolvers = (
+                await session.execute(
+                    select(Member.name, func.count())
+                    .select_from(Case)
+                    .join(Member, Member.id == Case.owner_id)
+                    .where(
+                        *cases,
+                        Case.first_resolved_at >= start,
+                        Case.first_resolved_at < end,
+                        Case.escalated_ever.is_(False),
+                    )
+                    .group_by(Member.id, Member.name)
+                    .order_by(func.count().desc(), Member.name)
+                    .limit(3)
+                )
+            ).all()
+            rated = (
+                await session.execute(
+                    select(Member.name, func.avg(Survey.csat), func.count())
+                    .select_from(Survey)
+                    .join(Case, Case.id == Survey.case_id)
+                    .join(Member, Member.id == Case.owner_id)
+                    .where(
+                        *cases,
+                        Survey.answered_at >= start,
+                        Survey.answered_at < end,
+                        Survey.csat.is_not(None),
+                    )
+                    .group_by(Member.id, Member.name)
+                    .order_by(func.avg(Survey.csat).desc(), func.count().desc(), Member.name)
+                    .limit(3)
+                )
+            ).all()
+            stories = (
+                await session.execute(
+                    select(
+                        Case.code,
+                        Member.name,
+                        func.coalesce(Case.resolution_note, Survey.comment),
+                    )
+                    .select_from(Survey)
+                    .join(Case, Case.id == Survey.case_id)
+                    .join(Member, Member.id == Case.owner_id)
+                    .where(
+                        *cases,
+                        Survey.answered_at >= start,
+                        Survey.answered_at < end,
+                        Survey.csat == 5,
+                        (Case.resolution_note.is_not(None)) | (Survey.comment.is_not(None)),
+                    )
+                    .order_by(Survey.answered_at, Survey.id)
+                    .limit(2)
+                )
+            ).all()
+        return Recognition(
+            self_resolvers=[(str(name), int(n)) for name, n in resolvers],
+            best_rated=[(str(name), float(avg), int(n)) for name, avg, n in rated],
+            stories=[(str(code), str(name), str(text)) for code, name, text in stories],
+        )
