@@ -51,7 +51,18 @@ def make_dispatcher(
     inflight: InFlight,
     i18n: I18n,
 ) -> Dispatcher:
-    from handlers import cases, common, escalations, invite, language, policy, start, survey, team
+    from handlers import (
+        cases,
+        common,
+        escalations,
+        invite,
+        language,
+        policy,
+        start,
+        stats,
+        survey,
+        team,
+    )
 
     dp = Dispatcher(storage=storage, events_isolation=isolation)
     dp.update.outer_middleware(inflight)
@@ -73,6 +84,7 @@ def make_dispatcher(
                 team,
                 policy,
                 escalations,
+                stats,
                 cases,
                 common,
             )

@@ -64,6 +64,23 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.set_defaults(func=_sync(cmd_team_create))
 
+    digest = commands.add_parser(
+        "digest", help="write a weekly digest's text and chart to files, to see it before Monday"
+    )
+    digest.add_argument("--org", type=int, required=True, help="organisation id")
+    digest.add_argument("--week", required=True, help="ISO week, e.g. 2026-W47")
+    digest.add_argument("--lang", choices=("uk", "ru", "en"), default="en")
+    digest.add_argument("--team", type=int, help="a team's digest (as its supervisors get it)")
+    digest.add_argument("--out", required=True, help="directory for digest-LANG.html and .png")
+    digest.set_defaults(func=_sync(cmd_digest))
+
+    export = commands.add_parser("export", help="CSV of cases and of events for a period")
+    export.add_argument("--org", type=int, required=True, help="organisation id")
+    export.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="end", required=True, help="last day (included)")
+    export.add_argument("--out", required=True, help="directory for cases.csv and events.csv")
+    export.set_defaults(func=_sync(cmd_export))
+
     sandbox = commands.add_parser("sandbox", help="run the local Telegram Bot API sandbox alone")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8081)
@@ -256,6 +273,78 @@ async def cmd_team_create(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await db.dispose()
     print(f"Team #{team_id} created.")
+    return 0
+
+
+async def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services import Services
+    from bot.services.digests import week_of
+    from bot.services.metrics import Scope
+
+    try:
+        week = week_of(args.week)
+    except ValueError:
+        print("casebot: --week: write it as YYYY-Www, e.g. 2026-W47", file=sys.stderr)
+        return 2
+    db = await _database(settings)
+    try:
+        services = Services(db)
+        if args.org not in {org_id for org_id, *_ in await services.organisations.all()}:
+            print(f"casebot: no organisation #{args.org}", file=sys.stderr)
+            return 1
+        content = await services.digests.content(
+            Scope(args.org, team_id=args.team), week.first, week.end
+        )
+        rendered = services.digests.renderer.render(content, args.lang)
+    finally:
+        await db.dispose()
+    page = (rendered.caption + "\n\n" + rendered.text + "\n").encode()
+    files = {f"digest-{args.lang}.html": page, f"digest-{args.lang}.png": rendered.png}
+    for path in await asyncio.to_thread(_write_files, args.out, files):
+        print(path)
+    return 0
+
+
+def _write_files(directory: str, files: dict[str, bytes]) -> list[str]:
+    from pathlib import Path
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    return [str(out / name) for name in files]
+
+
+async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import date, timedelta
+
+    from bot.services import Services
+    from bot.services.metrics import local_bounds
+
+    try:
+        first, last = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError:
+        print("casebot: --from and --to: write the days as YYYY-MM-DD", file=sys.stderr)
+        return 2
+    if last < first:
+        print("casebot: --to is before --from", file=sys.stderr)
+        return 2
+    db = await _database(settings)
+    try:
+        services = Services(db)
+        orgs = {org_id: zone for org_id, _, _, zone in await services.organisations.all()}
+        if args.org not in orgs:
+            print(f"casebot: no organisation #{args.org}", file=sys.stderr)
+            return 1
+        start, end = local_bounds(first, last + timedelta(days=1), orgs[args.org])
+        cases = await services.exports.cases_csv(args.org, start, end)
+        events = await services.exports.events_csv(args.org, start, end)
+    finally:
+        await db.dispose()
+    for path in await asyncio.to_thread(
+        _write_files, args.out, {"cases.csv": cases, "events.csv": events}
+    ):
+        print(path)
     return 0
 
 

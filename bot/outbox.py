@@ -27,7 +27,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -160,7 +160,12 @@ class OutboxSender:
         or `idle_poll` seconds (another process may have)."""
         while not stop.is_set():
             self.wakeup.clear()
-            if await self.drain_once() == 0:
+            try:
+                handled = await self.drain_once()
+            except Exception:  # one bad row or a lost database must not stop delivery
+                log.exception("the outbox sender failed; trying again shortly")
+                handled = 0
+            if handled == 0:
                 waits = {
                     asyncio.ensure_future(stop.wait()),
                     asyncio.ensure_future(self.wakeup.wait()),
@@ -174,7 +179,11 @@ class OutboxSender:
         were handled (sent, rescheduled or given up)."""
         rows = await self._claim()
         for row in rows:
-            await self._deliver(row)
+            try:
+                await self._deliver(row)
+            except Exception as error:  # a message that can never go: logged, not retried
+                log.exception("outbox message %s could not be sent", row.id)
+                await self._give_up(row, repr(error))
         return len(rows)
 
     async def _claim(self) -> list[OutboxMessage]:
@@ -223,6 +232,10 @@ class OutboxSender:
                 message_id = (
                     payload["message_id"] if isinstance(result, bool) else (result.message_id)
                 )
+            elif row.method == "sendPhoto":
+                photo = BufferedInputFile(base64.b64decode(payload["photo"]), payload["filename"])
+                sent = await self.bot.send_photo(row.chat_id, photo, caption=payload["caption"])
+                message_id = sent.message_id
             else:
                 sent = await self.bot.send_message(
                     row.chat_id, payload["text"], reply_markup=keyboard

@@ -391,5 +391,5 @@ def _budget_per(budget: Budget, locale: str) -> str:
 
 
 def interval_words(locale: str) -> dict[str, str]:
-    """"per day", "per month"… in the reader's language."""
+    """ "per day", "per month"… in the reader's language."""
     return _interval_words(locale)

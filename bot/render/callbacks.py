@@ -52,3 +52,9 @@ class EscalationStep(CallbackData, prefix="es"):
     action: str  # ok | part | partok | deny | why | take | back | use | show
     escalation_id: int
     value: str = ""
+
+
+class StatsStep(CallbackData, prefix="st"):
+    action: str  # stats | export
+    period: str  # tw | lw | tm
+    team_id: int = 0

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from html import escape
 
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
 from bot.i18n import babel_locale, format_money, format_number, format_share, format_span
+from bot.render.callbacks import StatsStep
 from bot.services.digests import Content, Rendered
 from bot.services.metrics import Day, Figures, Recognition
 from policies.explain import interval_words
@@ -109,7 +111,7 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
             share=f"<b>{share(f.fcr)}</b>", change=_share_change(f.fcr, p.fcr, locale)
         )
         if f.fcr_provisional:
-            fcr += "; " + _("provisional: {count} still inside the reopen window").format(
+            fcr += "; " + _("provisional, still inside the reopen window: {count}").format(
                 count=f.fcr_provisional
             )
         lines.append(fcr)
@@ -136,8 +138,8 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
     if f.logged or f.decisions:
         lines.append(
             _(
-                "Escalations: {rate} of cases; approved {approved} of {decisions} decisions; "
-                "decision median {median}; SLA breaches {breaches}"
+                "Escalations: {rate} of cases; approved: {approved} (decisions: {decisions}); "
+                "decision median {median}; SLA breaches: {breaches}"
             ).format(
                 rate=share(f.escalation_rate),
                 approved=share(f.approval_rate),
@@ -147,7 +149,7 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
             )
         )
     if f.answers or f.surveys_sent:
-        csat = _("CSAT: {share} of {answers} answers{change} (response {response})").format(
+        csat = _("CSAT: {share}{change}; answers: {answers}, response rate {response}").format(
             share=f"<b>{share(f.csat)}</b>",
             answers=f.answers,
             change=_share_change(f.csat, p.csat, locale),
@@ -297,9 +299,9 @@ class BotDigestRenderer:
             team_name=content.team_name,
             currency=content.currency,
             timezone=content.timezone,
-            figures=content.figures,  # type: ignore[arg-type]
-            previous=content.previous,  # type: ignore[arg-type]
-            recognition=content.recognition,  # type: ignore[arg-type]
+            figures=content.figures,
+            previous=content.previous,
+            recognition=content.recognition,
             past_sla=content.past_sla,
             weekly=weekly,
         )
@@ -309,3 +311,65 @@ class BotDigestRenderer:
                 caption=chart_caption(data, locale),
                 png=chart_png(content.days, locale),
             )
+
+
+def stats_keyboard(
+    period: str, team_id: int, teams: list[tuple[int, str]], manager: bool
+) -> InlineKeyboardMarkup:
+    """Period buttons (the chosen one ticked) and, for managers, the organisation or a team."""
+
+    def button(label: str, to_period: str, to_team: int) -> InlineKeyboardButton:
+        chosen = to_period == period and to_team == team_id
+        data = StatsStep(action="stats", period=to_period, team_id=to_team).pack()
+        return InlineKeyboardButton(text=("✓ " if chosen else "") + label, callback_data=data)
+
+    rows = [
+        [
+            button(_("This week"), "tw", team_id),
+            button(_("Last week"), "lw", team_id),
+            button(_("This month"), "tm", team_id),
+        ]
+    ]
+    if manager and teams:
+        scopes = [button(_("Everyone"), period, 0)] + [
+            button(name[:20], period, tid) for tid, name in teams
+        ]
+        rows += [scopes[i : i + 3] for i in range(0, len(scopes), 3)]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def export_screen() -> tuple[str, InlineKeyboardMarkup]:
+    text = "\n".join(
+        (_("<b>Export</b>"), _("Cases and their history as two CSV files. Which period?"))
+    )
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=label, callback_data=StatsStep(action="export", period=key).pack()
+            )
+            for key, label in (
+                ("tw", _("This week")),
+                ("lw", _("Last week")),
+                ("tm", _("This month")),
+            )
+        ]
+    ]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def export_sent(period_text: str) -> str:
+    return "\n".join((_("<b>Export</b>"), _("Sent below: {period}.").format(period=period_text)))
+
+
+def range_help() -> str:
+    return _(
+        "Type the period as two days, first and last: /stats 2026-11-01 2026-11-15 "
+        "(a year at most), or use the buttons of /stats."
+    )
+
+
+def period_text(first: date, end: date, locale: str) -> str:
+    where = babel_locale(locale)
+    last = end - timedelta(days=1)
+    since = format_date(first, "d MMM", locale=where)
+    return f"{since} – {format_date(last, 'd MMM y', locale=where)}"

@@ -10,6 +10,7 @@ from bot.services.cases import CaseLifecycle, CaseService
 from bot.services.context import ContextService
 from bot.services.digests import DigestService
 from bot.services.escalations import EscalationService
+from bot.services.exports import ExportService
 from bot.services.invites import InviteService
 from bot.services.members import MemberService
 from bot.services.metrics import MetricsService
@@ -41,6 +42,7 @@ class Services:
         self.lifecycle = CaseLifecycle(db, self.clock, self.policies, self.escalations)
         self.surveys = SurveyService(db, self.clock)
         self.metrics = MetricsService(db, self.clock, self.policies)
+        self.exports = ExportService(db)
         from bot.render.digest import BotDigestRenderer
 
         self.digests = DigestService(

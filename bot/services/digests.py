@@ -16,7 +16,9 @@ from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.models import Case, DigestDelivery, Escalation, Member, Organisation, Role, Team
 from bot.outbox import enqueue, enqueue_photo
-from bot.services.metrics import Day, MetricsService, Scope, local_bounds
+from bot.services.context import MemberView
+from bot.services.errors import ServiceError
+from bot.services.metrics import Day, Figures, MetricsService, Recognition, Scope, local_bounds
 from bot.services.policies import PolicyService
 from policies.model import Policy
 
@@ -37,9 +39,9 @@ class Content:
     currency: str
     timezone: str
     policy: Policy
-    figures: object
-    previous: object
-    recognition: object
+    figures: Figures
+    previous: Figures
+    recognition: Recognition | None
     days: list[Day]
     past_sla: int
 
@@ -53,6 +55,18 @@ class Rendered:
 
 class DigestRenderer(Protocol):
     def render(self, content: Content, locale: str, weekly: bool = True) -> Rendered: ...
+
+
+def period(policy: Policy, now: datetime, name: str) -> tuple[date, date]:
+    """This week ("tw"), last week ("lw") or this month ("tm"), in the organisation's days."""
+    today = now.astimezone(ZoneInfo(policy.timezone)).date()
+    monday = today - timedelta(days=(today.weekday() - policy.week_start) % 7)
+    if name == "lw":
+        return monday - timedelta(days=7), monday
+    if name == "tm":
+        first = today.replace(day=1)
+        return first, (first + timedelta(days=32)).replace(day=1)
+    return monday, monday + timedelta(days=7)
 
 
 def week_of(key: str) -> Week:
@@ -122,6 +136,23 @@ class DigestService:
             days=await self.metrics.days(scope, first, min(length.days, 31), policy.timezone),
             past_sla=past_sla,
         )
+
+    async def reader_scope(self, actor: MemberView, team_id: int | None = None) -> Scope:
+        """What this member may see: managers the organisation or any of its teams,
+        supervisors their own team; nobody else anything."""
+        role = Role(actor.role)
+        if role.at_least(Role.MANAGER):
+            if team_id:
+                async with self.db.reading() as session:
+                    team = await session.get(Team, team_id)
+                if team is None or team.org_id != actor.org_id:
+                    raise ServiceError("no_such_team")
+            return Scope(actor.org_id, team_id=team_id or None)
+        if role == Role.SUPERVISOR and actor.team_id is not None:
+            if team_id and team_id != actor.team_id:
+                raise ServiceError("not_allowed")
+            return Scope(actor.org_id, team_id=actor.team_id)
+        raise ServiceError("not_allowed")
 
     async def run_due(self) -> int:
         """Queue every digest that is due and not yet queued; returns how many."""

@@ -78,6 +78,8 @@ def harness_settings(database_url: str, **overrides: object) -> Settings:
         "polling_timeout": 10,
         # Stories tap quickly; the flood limit has its own test.
         "flood_rate": 200,
+        # Tests run the scheduler's jobs themselves, at the moments they choose.
+        "scheduler_tick_seconds": 300,
         "_env_file": None,
     }
     values.update(overrides)

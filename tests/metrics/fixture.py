@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.db.models import Case, Escalation, Member, Spend, Survey
+from bot.db.models import Case, Escalation, Member, Organisation, Spend, Survey
 from bot.services import Services
 
 
@@ -32,6 +32,9 @@ async def hotel_week(services: Services) -> Week:
     version = (await services.policies.in_force(org_id)).version_id
     joined = utc(1, 8)
     async with services.db.transaction() as session:
+        org = await session.get(Organisation, org_id)
+        assert org is not None
+        org.created_at = utc(1, 8)  # it existed through the reported week
         people = {
             "olena": Member(
                 org_id=org_id,

@@ -16,10 +16,10 @@ WEEK = local_bounds(date(2026, 11, 16), date(2026, 11, 23), "Europe/Kyiv")
 
 
 def test_the_reported_week_is_local() -> None:
-    assert WEEK == (
+    assert (
         datetime(2026, 11, 15, 22, tzinfo=UTC),
         datetime(2026, 11, 22, 22, tzinfo=UTC),
-    )
+    ) == WEEK
     # The night the clocks went back in Kyiv, 25 October 2026, lasted 25 hours.
     start, end = local_bounds(date(2026, 10, 25), date(2026, 10, 26), "Europe/Kyiv")
     assert (end - start).total_seconds() == 25 * 3600

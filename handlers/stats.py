@@ -1,0 +1,150 @@
+"""/stats for managers (the organisation or a team) and supervisors (their team), and /export
+of cases and events as CSV for managers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from aiogram import Bot, F
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.db.models import Role
+from bot.render import digest as screens
+from bot.render import errors
+from bot.render.callbacks import StatsStep
+from bot.render.digest import DigestInput
+from bot.services import Services
+from bot.services.context import Context, MemberView
+from bot.services.digests import period
+from bot.services.errors import ServiceError
+from bot.services.metrics import local_bounds
+from handlers.routing import Routes
+from handlers.screens import show
+
+routes = Routes("stats")
+log = logging.getLogger(__name__)
+LONGEST = 366  # days a typed range may span
+
+
+async def _stats_screen(
+    services: Services,
+    member: MemberView,
+    locale: str,
+    first: date,
+    end: date,
+    key: str,
+    team_id: int,
+) -> tuple[str, InlineKeyboardMarkup]:
+    scope = await services.digests.reader_scope(member, team_id)
+    content = await services.digests.content(scope, first, end, recognition=False)
+    data = DigestInput(
+        org_name=content.org_name,
+        team_name=content.team_name,
+        currency=content.currency,
+        timezone=content.timezone,
+        figures=content.figures,
+        previous=content.previous,
+        recognition=None,
+        past_sla=content.past_sla,
+        weekly=False,
+    )
+    manager = Role(member.role).at_least(Role.MANAGER)
+    teams = await services.organisations.teams(member.org_id) if manager else []
+    text = screens.digest_text(data, content.policy, locale)
+    return text, screens.stats_keyboard(key, scope.team_id or 0, teams, manager)
+
+
+def _typed_range(argument: str) -> tuple[date, date] | None:
+    parts = argument.split()
+    if len(parts) != 2:
+        return None
+    try:
+        first, last = date.fromisoformat(parts[0]), date.fromisoformat(parts[1])
+    except ValueError:
+        return None
+    if last < first or (last - first).days >= LONGEST:
+        return None
+    return first, last + timedelta(days=1)
+
+
+@routes.message(Command("stats"))
+async def stats(message: Message, command: CommandObject, ctx: Context, services: Services) -> None:
+    assert ctx.member is not None
+    policy = (await services.policies.in_force(ctx.member.org_id)).policy
+    key = "tw"
+    first, end = period(policy, services.clock.now(), key)
+    if command.args:
+        typed = _typed_range(command.args)
+        if typed is None:
+            await message.answer(screens.range_help())
+            return
+        first, end, key = typed[0], typed[1], ""
+    try:
+        text, markup = await _stats_screen(services, ctx.member, ctx.locale, first, end, key, 0)
+    except ServiceError as error:
+        log.warning("refused %s on /stats from user %s", error.code, ctx.user.id)
+        await message.answer(errors.refusal(error))
+        return
+    await message.answer(text, reply_markup=markup)
+
+
+@routes.callback_query(StatsStep.filter(F.action == "stats"))
+async def stats_again(
+    query: CallbackQuery, callback_data: StatsStep, ctx: Context, services: Services
+) -> None:
+    if ctx.member is None or callback_data.period not in ("tw", "lw", "tm"):
+        await query.answer()
+        return
+    policy = (await services.policies.in_force(ctx.member.org_id)).policy
+    first, end = period(policy, services.clock.now(), callback_data.period)
+    try:
+        text, markup = await _stats_screen(
+            services,
+            ctx.member,
+            ctx.locale,
+            first,
+            end,
+            callback_data.period,
+            callback_data.team_id,
+        )
+    except ServiceError as error:
+        log.warning("refused %s on a stats button from user %s", error.code, ctx.user.id)
+        await query.answer(errors.refusal(error), show_alert=True)
+        return
+    await show(query, text, markup)
+
+
+@routes.message(Command("export"))
+async def export(message: Message, ctx: Context) -> None:
+    assert ctx.member is not None
+    if not Role(ctx.member.role).at_least(Role.MANAGER):
+        await message.answer(errors.refusal(ServiceError("not_allowed")))
+        return
+    text, markup = screens.export_screen()
+    await message.answer(text, reply_markup=markup)
+
+
+@routes.callback_query(StatsStep.filter(F.action == "export"))
+async def export_period(
+    query: CallbackQuery, callback_data: StatsStep, ctx: Context, services: Services, bot: Bot
+) -> None:
+    member = ctx.member
+    if member is None or not Role(member.role).at_least(Role.MANAGER):
+        log.warning("refused an export button from user %s", ctx.user.id)
+        await query.answer(errors.refusal(ServiceError("not_allowed")), show_alert=True)
+        return
+    if callback_data.period not in ("tw", "lw", "tm"):
+        await query.answer()
+        return
+    policy = (await services.policies.in_force(member.org_id)).policy
+    first, end = period(policy, services.clock.now(), callback_data.period)
+    start, stop = local_bounds(first, end, policy.timezone)
+    cases = await services.exports.cases_csv(member.org_id, start, stop)
+    events = await services.exports.events_csv(member.org_id, start, stop)
+    stamp = f"{first.isoformat()}_{(end - timedelta(days=1)).isoformat()}"
+    label = screens.period_text(first, end, ctx.locale)
+    await show(query, screens.export_sent(label))
+    await bot.send_document(ctx.user.id, BufferedInputFile(cases, f"cases_{stamp}.csv"))
+    await bot.send_document(ctx.user.id, BufferedInputFile(events, f"events_{stamp}.csv"))

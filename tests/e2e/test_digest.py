@@ -1,0 +1,179 @@
+"""The Monday digest through the sandbox in uk, ru and en — once per person, whoever runs the
+scheduler and however often — and /stats and /export within each role's rights."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+
+from sqlalchemy import func, select
+
+from bot.db.engine import Database
+from bot.db.models import DigestDelivery, Member
+from bot.render.callbacks import StatsStep
+from bot.sandbox import SandboxUser
+from bot.services import Services
+from tests.e2e.harness import Harness
+from tests.metrics.fixture import Week, hotel_week, utc
+
+
+async def readers(h: Harness) -> tuple[Week, dict[str, SandboxUser]]:
+    """The hand-made week, a manager who reads Ukrainian and an admin who reads English;
+    Dmytro (supervisor of the front desk) reads Russian."""
+    people = {
+        "olena": h.user(11, "Olena", "uk"),
+        "dmytro": h.user(13, "Dmytro", "ru"),
+        "sarah": h.user(14, "Sarah", "en"),
+        "mykola": h.user(15, "Mykola", "uk"),
+    }
+    for person in people.values():
+        await person.send("/help")  # their chats with the bot exist before they are members
+    await h.settle()
+    week = await hotel_week(h.services)
+    async with h.db.transaction() as session:
+        session.add_all(
+            [
+                Member(
+                    org_id=week.org_id,
+                    telegram_user_id=14,
+                    name="Sarah",
+                    role="admin",
+                    language="en",
+                    joined_at=utc(1, 8),
+                ),
+                Member(
+                    org_id=week.org_id,
+                    telegram_user_id=15,
+                    name="Mykola",
+                    role="manager",
+                    language="uk",
+                    joined_at=utc(1, 8),
+                ),
+            ]
+        )
+    return week, people
+
+
+def digests(user: SandboxUser) -> tuple[list[bytes], list[str]]:
+    photos = [m.photo for m in user.bot_messages if m.photo is not None]
+    texts = [
+        m.text
+        for m in user.bot_messages
+        if "Weekly" in m.text or "звіт" in m.text or "отчёт" in m.text
+    ]
+    return photos, texts  # type: ignore[return-value]
+
+
+async def test_the_monday_digest_in_three_languages_once(
+    harness: Harness, database_url: str
+) -> None:
+    _, people = await readers(harness)
+    other_db = Database(database_url)
+    try:
+        # Two processes' schedulers at once, and this process's own loop meanwhile.
+        await asyncio.gather(
+            harness.services.digests.run_due(),
+            Services(other_db, harness.services.clock).digests.run_due(),
+        )
+    finally:
+        await other_db.dispose()
+    mykola = await people["mykola"].expect("Тижневий звіт · Kyiv Hotel")
+    sarah = await people["sarah"].expect("Weekly digest · Kyiv Hotel")
+    dmytro = await people["dmytro"].expect("Недельный отчёт · Kyiv Hotel · Front desk")
+    await harness.restart_bot()  # a restart after queueing sends nothing twice
+    assert await harness.services.digests.run_due() == 0
+    await harness.settle()
+
+    assert "Випадки: зафіксовано 6 (↑5), вирішено 5 (↑5), у роботі 2" in mykola.text
+    assert "FCR: 40%" in mykola.text and "130,00\xa0USD" in mykola.text
+    assert "Час вирішення: медіана 20 хв" in mykola.text
+    assert "Cases: logged 6 (↑5), resolved 5 (↑5), backlog 2" in sarah.text
+    assert "Spend: $130.00 (last week $20.00), $26.00 per resolved case" in sarah.text
+    assert "Resolution: median 20 min, p90 3 days 14 hr, mean 1 day 5 hr" in sarah.text
+    assert "K-AAAA, Olena: «Gave a gift card»" in sarah.text
+    assert "40%" in sarah.bold and "6" in sarah.bold
+    # The front desk only: A B E F logged, A B H resolved.
+    assert "Случаи: зафиксировано 4 (↑3), решено 3 (↑3), в работе 2" in dmytro.text
+    assert "130,00\xa0$" in dmytro.text
+    for text in (mykola.text, sarah.text, dmytro.text):
+        assert len(text) <= 4096
+    for name in ("mykola", "sarah", "dmytro"):
+        photos, texts = digests(people[name])
+        assert len(photos) == 1 and photos[0].startswith(b"\x89PNG"), name
+        assert len(texts) == 1, name
+    captions = [m.caption for m in people["sarah"].bot_messages if m.photo is not None]
+    assert captions == ["Cases per day · 16 Nov – 22 Nov 2026"]
+    assert digests(people["olena"]) == ([], [])  # frontline staff get no digest
+    async with harness.db.reading() as session:
+        rows = await session.scalar(select(func.count()).select_from(DigestDelivery))
+    assert rows == 3
+
+
+async def test_stats_and_export_by_role(harness: Harness) -> None:
+    week, people = await readers(harness)
+    olena, dmytro, sarah = people["olena"], people["dmytro"], people["sarah"]
+    await olena.send("/stats")
+    assert (await olena.expect()).text == "Це недоступно для вашої ролі."
+    await olena.send("/export")
+    assert (await olena.expect()).text == "Це недоступно для вашої ролі."
+
+    await dmytro.send("/stats")
+    mine = await dmytro.expect("Статистика · Kyiv Hotel · Front desk")
+    assert mine.button_labels == ["✓ Эта неделя", "Прошлая неделя", "Этот месяц"]
+    await dmytro.press("Прошлая неделя", mine)
+    last = await dmytro.expect("Случаи: зафиксировано 4")
+    assert last.message_id == mine.message_id
+    # A forged button for the restaurant's figures is refused.
+    restaurant = next(
+        tid
+        for tid, name in await harness.services.organisations.teams(week.org_id)
+        if name == "Restaurant"
+    )
+    before = len(dmytro.callback_answers)
+    forged = StatsStep(action="stats", period="lw", team_id=restaurant).pack()
+    await dmytro.press_data(forged, mine.message_id)
+    await harness.sandbox.wait_for(
+        lambda: True if len(dmytro.callback_answers) > before else None, 10
+    )
+    assert dmytro.callback_answers[-1].text == "Это недоступно для вашей роли."
+    await dmytro.send("/stats 2026-11-16 2026-11-22")
+    typed = await dmytro.expect("Статистика")
+    assert "16 нояб. – 22 нояб. 2026" in typed.text
+    await dmytro.send("/stats вчера")
+    assert "Введите период двумя датами" in (await dmytro.expect()).text
+
+    await sarah.send("/stats")
+    org = await sarah.expect("Statistics · Kyiv Hotel")
+    assert "Everyone" in " ".join(org.button_labels)
+    await sarah.press("Last week", org)
+    await sarah.expect("Cases: logged 6")
+    await sarah.press("Restaurant")
+    team = await sarah.expect("Statistics · Kyiv Hotel · Restaurant")
+    assert "Cases: logged 2 (↑2), resolved 2 (↑2), backlog 0" in team.text
+
+    await sarah.send("/export")
+    await sarah.expect("Export")
+    await sarah.press("Last week")
+    await sarah.expect("Sent below: 16 Nov – 22 Nov 2026.")
+    files = await harness.sandbox.wait_for(
+        lambda: [m for m in sarah.bot_messages if m.document] or None, 10
+    )
+    await harness.sandbox.wait_for(
+        lambda: True if len([m for m in sarah.bot_messages if m.document]) == 2 else None, 10
+    )
+    files = [m.document for m in sarah.bot_messages if m.document]
+    names = [name for _, name in files]
+    assert names == ["cases_2026-11-16_2026-11-22.csv", "events_2026-11-16_2026-11-22.csv"]
+    rows = list(csv.DictReader(io.StringIO(files[0][0].decode("utf-8"))))
+    assert [r["code"] for r in rows] == [
+        "K-AAAA",
+        "K-BBBB",
+        "K-CCCC",
+        "K-DDDD",
+        "K-EEEE",
+        "K-FFFF",
+        "K-GGGG",
+    ]
+    assert rows[0]["created_at"] == "2026-11-16T10:00:00+02:00"
+    assert rows[0]["spent"] == "30.00" and rows[6]["state"] == "cancelled"
