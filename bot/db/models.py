@@ -188,7 +188,8 @@ class Case(Base):
         ),
         Index("ix_case_org_customer", "org_id", "customer_key"),
         Index("ix_case_org_created", "org_id", "created_at"),
-        Index("ix_case_org_resolved", "org_id", "first_resolved_at"),
+        # Covers the weekly metrics' resolution times and backlog: no table lookups.
+        Index("ix_case_org_resolved", "org_id", "first_resolved_at", "created_at", "cancelled_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

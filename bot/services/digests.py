@@ -129,7 +129,7 @@ class DigestService:
             timezone=policy.timezone,
             policy=policy,
             figures=await self.metrics.figures(scope, start, stop),
-            previous=await self.metrics.figures(scope, *before),
+            previous=await self.metrics.figures(scope, *before, detail=False),
             recognition=(
                 await self.metrics.recognition(scope, start, stop) if recognition else None
             ),

@@ -155,32 +155,54 @@ def seconds(later: Any, earlier: Any, dialect: str) -> ColumnElement[Any]:
 
 
 async def durations(
-    session: AsyncSession, expression: ColumnElement[Any], conditions: Sequence[Any]
+    session: AsyncSession,
+    expression: ColumnElement[Any],
+    conditions: Sequence[Any],
+    percentiles: tuple[float, ...] = (0.5, 0.9),
 ) -> Durations:
     """Median, p90 and mean of `expression` over the rows matching `conditions`: the count
-    and mean by aggregate, each percentile by reading (at most) two ordered neighbours."""
+    and mean by aggregate, the percentiles by one sort that numbers the rows and returns only
+    the (at most two) neighbours around each percentile's position."""
     row = (
         await session.execute(select(func.count(), func.avg(expression)).where(*conditions))
     ).one()
     count, mean = int(row[0] or 0), row[1]
     if count == 0:
         return Durations()
-
-    async def percentile(p: float) -> float:
-        position = p * (count - 1)
-        low = int(position)
-        values = list(
-            await session.scalars(
-                select(expression).where(*conditions).order_by(expression).offset(low).limit(2)
-            )
+    positions = {p: p * (count - 1) for p in percentiles}
+    ranks = sorted(
+        {int(pos) + 1 for pos in positions.values()}
+        | {min(int(pos) + 2, count) for pos in positions.values()}
+    )
+    numbered = (
+        select(
+            expression.label("value"),
+            func.row_number().over(order_by=expression).label("rank"),
         )
-        first = float(values[0])
-        if len(values) == 1 or position == low:
+        .where(*conditions)
+        .subquery()
+    )
+    values = {
+        int(rank): float(value)
+        for value, rank in (
+            await session.execute(
+                select(numbered.c.value, numbered.c.rank).where(numbered.c.rank.in_(ranks))
+            )
+        ).all()
+    }
+
+    def at(position: float) -> float:
+        low = int(position)
+        first = values[low + 1]
+        if position == low or low + 2 > count:
             return first
         # Rounded to the millisecond: 0.9 × 4 − 3 is 0.6000000000000001 in binary.
-        return round(first + (float(values[1]) - first) * (position - low), 3)
+        return round(first + (values[low + 2] - first) * (position - low), 3)
 
-    return Durations(await percentile(0.5), await percentile(0.9), float(mean), count)
+    found = [at(positions[p]) for p in percentiles]
+    median = found[0] if percentiles and percentiles[0] == 0.5 else None
+    p90 = found[percentiles.index(0.9)] if 0.9 in percentiles else None
+    return Durations(median, p90, float(mean), count)
 
 
 class MetricsService:
@@ -197,12 +219,17 @@ class MetricsService:
             conditions.append(Case.owner_id == scope.member_id)
         return conditions
 
-    async def figures(self, scope: Scope, start: datetime, end: datetime) -> Figures:
+    async def figures(
+        self, scope: Scope, start: datetime, end: datetime, *, detail: bool = True
+    ) -> Figures:
+        """Every figure; with `detail` off (last week's, for the changes) the ones that are
+        only shown, never compared — full resolution time, categories, budgets — are left
+        out."""
         policy = (await self.policies.in_force(scope.org_id)).policy
         now = self.clock.now()
         async with self.db.reading() as session:
             dialect = self.db.engine.dialect.name
-            return await self._figures(session, dialect, policy, scope, start, end, now)
+            return await self._figures(session, dialect, policy, scope, start, end, now, detail)
 
     async def _figures(
         self,
@@ -213,6 +240,7 @@ class MetricsService:
         start: datetime,
         end: datetime,
         now: datetime,
+        detail: bool = True,
     ) -> Figures:
         cases = self._cases(scope)
         logged_in = [*cases, Case.created_at >= start, Case.created_at < end]
@@ -247,30 +275,40 @@ class MetricsService:
                 ).where(*resolved_in)
             )
         ).one()
-        backlog = await session.scalar(
-            select(func.count()).where(
-                *cases,
-                Case.created_at < end,
-                (Case.first_resolved_at.is_(None)) | (Case.first_resolved_at >= end),
-            )
-        )
-        resolution = await durations(session, took, resolved_in)
-        full = await durations(
-            session,
-            seconds(Case.resolved_at, Case.created_at, dialect),
-            [*resolved_in, Case.state == CaseState.RESOLVED],
-        )
-        categories = [
-            (str(category), int(count))
-            for category, count in (
-                await session.execute(
-                    select(Case.category, func.count())
-                    .where(*logged_in)
-                    .group_by(Case.category)
-                    .order_by(func.count().desc(), Case.category)
+        # Two index ranges on (org_id, first_resolved_at) instead of one scan of every case.
+        backlog = 0
+        for unresolved in (Case.first_resolved_at.is_(None), Case.first_resolved_at >= end):
+            backlog += int(
+                await session.scalar(
+                    select(func.count()).where(*cases, unresolved, Case.created_at < end)
                 )
-            ).all()
-        ]
+                or 0
+            )
+        resolution = await durations(session, took, resolved_in)
+        full = (
+            await durations(
+                session,
+                seconds(Case.resolved_at, Case.created_at, dialect),
+                [*resolved_in, Case.state == CaseState.RESOLVED],
+            )
+            if detail
+            else Durations()
+        )
+        categories = (
+            []
+            if not detail
+            else [
+                (str(category), int(count))
+                for category, count in (
+                    await session.execute(
+                        select(Case.category, func.count())
+                        .where(*logged_in)
+                        .group_by(Case.category)
+                        .order_by(func.count().desc(), Case.category)
+                    )
+                ).all()
+            ]
+        )
 
         escalations = [
             Escalation.org_id == scope.org_id,
@@ -354,7 +392,7 @@ class MetricsService:
             ).all()
         }
         budgets = []
-        for budget in policy.budgets:
+        for budget in policy.budgets if detail else ():
             if scope.team_id is not None and budget.scope == "org":
                 continue
             bounds = window(budget.interval, end - timedelta(seconds=1), policy.timezone)
@@ -449,7 +487,10 @@ class MetricsService:
                     Case.first_resolved_at < end,
                 ]
                 took = await durations(
-                    session, seconds(Case.first_resolved_at, Case.created_at, dialect), resolved
+                    session,
+                    seconds(Case.first_resolved_at, Case.created_at, dialect),
+                    resolved,
+                    (0.5,),
                 )
                 result.append(Day(day, int(row[0]), int(row[1]), int(row[2]), took.median))
         return result

@@ -40,7 +40,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("member_id", "week", name=op.f("uq_digest_delivery_member_id_week")),
     )
     with op.batch_alter_table("case", schema=None) as batch_op:
-        batch_op.create_index("ix_case_org_resolved", ["org_id", "first_resolved_at"], unique=False)
+        batch_op.create_index(
+            "ix_case_org_resolved",
+            ["org_id", "first_resolved_at", "created_at", "cancelled_at"],
+            unique=False,
+        )
 
     with op.batch_alter_table("escalation", schema=None) as batch_op:
         batch_op.create_index("ix_escalation_org_created", ["org_id", "created_at"], unique=False)
