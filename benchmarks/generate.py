@@ -241,8 +241,11 @@ async def generate(url: str, count: int, seed: int) -> None:
         totals["survey"] += len(surveys)
         print(f"\r{case_id:,} cases in {time.perf_counter() - started:.0f} s", end="", flush=True)
     if url.startswith("postgresql"):
+        # What autovacuum would do by itself after a while: index-only scans need it.
+        autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        async with autocommit.connect() as connection:
+            await connection.execute(text("VACUUM ANALYZE"))
         async with db.engine.begin() as connection:
-            await connection.execute(text("ANALYZE"))
             await connection.execute(
                 text(
                     "SELECT setval(pg_get_serial_sequence('\"case\"', 'id'), "

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import Database
-from bot.db.models import Case, CaseState, Escalation, Member, Spend, Survey
+from bot.db.models import Case, CaseState, Escalation, Member, Spend, Survey, Team
 from bot.money import from_minor
 from bot.services.policies import PolicyService
 from policies.engine import window
@@ -379,34 +379,32 @@ class MetricsService:
             )
         ).one()
 
-        spends = [Spend.org_id == scope.org_id, Spend.case_id == Case.id, *cases]
         by_remedy = {
-            str(remedy): from_minor(int(total), policy.currency)
-            for remedy, total in (
-                await session.execute(
-                    select(Spend.remedy, func.sum(Spend.amount_minor))
-                    .where(*spends, Spend.created_at >= start, Spend.created_at < end)
-                    .group_by(Spend.remedy)
-                    .order_by(Spend.remedy)
-                )
-            ).all()
+            remedy: from_minor(minor, policy.currency)
+            for remedy, minor in (await self._spent(session, scope, start, end)).items()
         }
         budgets = []
-        for budget in policy.budgets if detail else ():
-            if scope.team_id is not None and budget.scope == "org":
-                continue
-            bounds = window(budget.interval, end - timedelta(seconds=1), policy.timezone)
-            conditions = [
-                Spend.org_id == scope.org_id,
-                Spend.case_id == Case.id,
-                *self._cases(Scope(scope.org_id)),
-            ]
-            if bounds is not None:
-                conditions += [Spend.created_at >= bounds[0], Spend.created_at < bounds[1]]
-            used = await session.scalar(
-                select(func.coalesce(func.sum(Spend.amount_minor), 0)).where(*conditions)
+        teams = (
+            dict(
+                (
+                    await session.execute(
+                        select(Team.name, Team.id).where(Team.org_id == scope.org_id)
+                    )
+                ).all()
             )
-            budgets.append((budget, from_minor(int(used or 0), policy.currency)))
+            if detail and policy.budgets
+            else {}
+        )
+        for budget in policy.budgets if detail else ():
+            team = teams.get(budget.team or "") if budget.scope == "team" else None
+            if budget.scope == "team" and team is None:
+                continue
+            if scope.team_id is not None and team != scope.team_id:
+                continue  # a team's figures show its own budget only
+            bounds = window(budget.interval, end - timedelta(seconds=1), policy.timezone)
+            since, until = bounds if bounds is not None else (None, None)
+            used = await self._spent(session, Scope(scope.org_id, team_id=team), since, until)
+            budgets.append((budget, from_minor(sum(used.values()), policy.currency)))
 
         return Figures(
             start=start,
@@ -435,6 +433,47 @@ class MetricsService:
             categories=categories,
             budgets=budgets,
         )
+
+    async def _spent(
+        self,
+        session: AsyncSession,
+        scope: Scope,
+        start: datetime | None,
+        end: datetime | None,
+    ) -> dict[str, int]:
+        """Minor units spent per remedy, voided cases left out: all spends of the range (an
+        index-only read) less those on voided cases (few), rather than joining every spend
+        to its case."""
+
+        def query(voided: bool) -> Any:
+            q = select(Spend.remedy, func.sum(Spend.amount_minor)).where(
+                Spend.org_id == scope.org_id
+            )
+            if start is not None and end is not None:
+                q = q.where(Spend.created_at >= start, Spend.created_at < end)
+            if scope.team_id is not None:
+                q = q.where(Spend.team_id == scope.team_id)
+            if scope.member_id is not None:
+                q = q.where(
+                    Spend.case_id == Case.id,
+                    Case.owner_id == scope.member_id,
+                    Case.cancelled_at.is_(None),
+                )
+            elif voided:
+                q = q.where(
+                    Spend.case_id.in_(
+                        select(Case.id).where(
+                            Case.org_id == scope.org_id, Case.cancelled_at.is_not(None)
+                        )
+                    )
+                )
+            return q.group_by(Spend.remedy).order_by(Spend.remedy)
+
+        total = {str(r): int(m) for r, m in (await session.execute(query(False))).all()}
+        if scope.member_id is None:
+            for remedy, minor in (await session.execute(query(True))).all():
+                total[str(remedy)] -= int(minor)
+        return {remedy: minor for remedy, minor in total.items() if minor}
 
     async def days(self, scope: Scope, first: date, count: int, timezone: str) -> list[Day]:
         """Each local day's cases: resolved without escalation, escalated, still open now,

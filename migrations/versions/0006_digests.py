@@ -46,6 +46,23 @@ def upgrade() -> None:
             unique=False,
         )
 
+    with op.batch_alter_table("case", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_case_org_voided",
+            ["org_id"],
+            unique=False,
+            sqlite_where=sa.text("cancelled_at IS NOT NULL"),
+            postgresql_where=sa.text("cancelled_at IS NOT NULL"),
+        )
+
+    with op.batch_alter_table("spend", schema=None) as batch_op:
+        batch_op.drop_index("ix_spend_org_created")
+        batch_op.create_index(
+            "ix_spend_org_created",
+            ["org_id", "created_at", "team_id", "remedy", "amount_minor"],
+            unique=False,
+        )
+
     with op.batch_alter_table("escalation", schema=None) as batch_op:
         batch_op.create_index("ix_escalation_org_created", ["org_id", "created_at"], unique=False)
         batch_op.create_index("ix_escalation_org_decided", ["org_id", "decided_at"], unique=False)
@@ -56,6 +73,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("spend", schema=None) as batch_op:
+        batch_op.drop_index("ix_spend_org_created")
+        batch_op.create_index("ix_spend_org_created", ["org_id", "created_at"], unique=False)
+
+    with op.batch_alter_table("case", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_org_voided")
+
     with op.batch_alter_table("survey", schema=None) as batch_op:
         batch_op.drop_index("ix_survey_org_created")
         batch_op.drop_index("ix_survey_org_answered")
