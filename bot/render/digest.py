@@ -126,7 +126,8 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
                 ),
                 p90=span(f.resolution.p90),
                 mean=span(f.resolution.mean),
-                spot=share(f.on_the_spot_share),
+                spot=share(f.on_the_spot_share)
+                + _share_change(f.on_the_spot_share, p.on_the_spot_share, locale),
             )
         )
         lines.append(
@@ -138,14 +139,18 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
     if f.logged or f.decisions:
         lines.append(
             _(
-                "Escalations: {rate} of cases; approved: {approved} (decisions: {decisions}); "
-                "decision median {median}; SLA breaches: {breaches}"
+                "Escalation rate {rate}{rate_change}; approved: {approved}{approved_change} "
+                "(decisions: {decisions}); decision median {median}; SLA breaches: {breaches} "
+                "({breaches_change})"
             ).format(
                 rate=share(f.escalation_rate),
+                rate_change=_share_change(f.escalation_rate, p.escalation_rate, locale),
                 approved=share(f.approval_rate),
+                approved_change=_share_change(f.approval_rate, p.approval_rate, locale),
                 decisions=f.decisions,
                 median=span(f.decision_time.median),
                 breaches=f.sla_breaches,
+                breaches_change=_count_change(f.sla_breaches, p.sla_breaches),
             )
         )
     if f.answers or f.surveys_sent:
