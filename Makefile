@@ -1,10 +1,10 @@
-# The two commands of the README: `make run` and `make test`. Everything else supports them.
+# The two commands of the README: `make demo` and `make test`. Everything else supports them.
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install locales clean
+.PHONY: demo run test lint install locales clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 2; }
@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+## The whole product in the browser at http://127.0.0.1:8080: sandbox, bot, web chat, demo hotel.
+demo: $(STAMP)
+	$(BIN)/casebot demo
 
 ## Run the bot: SQLite in ./data, and the local Telegram sandbox when no CASEBOT_BOT_TOKEN is set.
 run: $(STAMP)

@@ -38,6 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the bot (long polling)")
     run.set_defaults(func=_sync(cmd_run))
 
+    demo = commands.add_parser(
+        "demo", help="the whole product in the browser: sandbox, bot and web chat, no token"
+    )
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.set_defaults(func=_sync(cmd_demo))
+
     db = commands.add_parser("db", help="database migrations").add_subparsers(metavar="ACTION")
     up = db.add_parser("upgrade", help="migrate to the newest schema (or REVISION)")
     up.add_argument("revision", nargs="?", default="head")
@@ -169,6 +176,40 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             await sandbox.stop()
         await db.dispose()
     log.info("casebot stopped")
+    return 0
+
+
+async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Sandbox + bot + web chat on one port; a demo hotel with six weeks of history."""
+    from bot.app import BotApp
+    from bot.demo import PERSONAS, fresh_digests, seed
+    from bot.sandbox import Sandbox
+    from bot.services import Services
+
+    db = await _database(settings)
+    services = Services(db)
+    org_id = await seed(services)
+    await fresh_digests(services, org_id)
+    sandbox = Sandbox(bot_username=SANDBOX_BOT_USERNAME)
+    try:
+        await sandbox.start(host=args.host, port=args.port, personas=PERSONAS)
+    except OSError as error:
+        await db.dispose()
+        print(
+            f"casebot: cannot listen on {args.host}:{args.port} ({error.strerror})", file=sys.stderr
+        )
+        return 1
+    app = BotApp(settings=settings, services=services, api_url=sandbox.url, token=sandbox.token)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, app.stop)
+    print(f"casebot demo: open {sandbox.url} (Ctrl+C stops it)", flush=True)
+    try:
+        await app.run()
+    finally:
+        await sandbox.stop()
+        await db.dispose()
+    log.info("casebot demo stopped")
     return 0
 
 

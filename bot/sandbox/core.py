@@ -322,10 +322,20 @@ class Sandbox:
         self._runner: web.AppRunner | None = None
 
     # Life cycle.
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, personas: list[Any] | None = None
+    ) -> str:
+        """Listen; with `personas`, also serve the demo's web chat for them at "/"."""
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+        if personas is not None:
+            from bot.sandbox.web import attach
+
+            for persona in personas:
+                self.user(persona.user_id, persona.name, language_code=persona.language)
+                self._known_chats.add(persona.user_id)  # the bot may write to them first
+            attach(app, self, personas)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -365,6 +375,10 @@ class Sandbox:
             )
             self.chats[user_id] = []
         return self.users[user_id]
+
+    def changed_event(self) -> asyncio.Event:
+        """Set at the next change of anything (then replaced): for waiters outside tests."""
+        return self._changed
 
     def block(self, user_id: int) -> None:
         self._blocked.add(user_id)
