@@ -153,3 +153,40 @@ async def test_the_story_in_the_browser(demo: str) -> None:
         await browser.close()
     for name in ("1-olena.png", "2-dmytro.png", "3-sarah.png"):
         assert (ARTIFACTS / name).stat().st_size > 10_000
+
+
+async def test_replay_tour_and_a_photo(demo: str, tmp_path: Path) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    from bot.render.catalog import make_i18n
+    from bot.render.digest import chart_png  # any real PNG will do as the "photo"
+
+    i18n = make_i18n()
+    with i18n.context(), i18n.use_locale("en"):
+        png = chart_png([], "en")
+    picture = tmp_path / "broken-lamp.png"
+    picture.write_bytes(png)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = await browser.new_page(viewport={"width": 430, "height": 880})
+        await page.goto(demo)
+        await page.get_by_role("button", name="Replay tour").click()
+        banner = page.locator("#banner")
+        await expect(banner).to_contain_text("That was the tour", timeout=90_000)
+        await expect(page.get_by_role("tab", name="Sarah")).to_have_attribute(
+            "aria-selected", "true"
+        )
+        # A case described by a photo with a caption, as from a phone's camera.
+        await page.get_by_role("tab", name="Olena").click()
+        await page.fill("#text", "/new")
+        await page.press("#text", "Enter")
+        await page.get_by_role("button", name="Номер", exact=True).last.click()
+        await expect(page.locator("#messages .message").last).to_contain_text("Опишіть проблему")
+        await page.fill("#text", "Лампа біля ліжка не світить")
+        await page.set_input_files("#photo", str(picture))
+        await expect(page.locator("#messages .message").last).to_contain_text("Хто клієнт?")
+        await expect(page.locator(".mine .bubble img").last).to_be_visible()
+        await page.screenshot(path=str(ARTIFACTS / "4-tour-and-photo.png"))
+        await browser.close()
