@@ -117,6 +117,29 @@ async def _for_approver(
     return view
 
 
+async def _begin(
+    query: CallbackQuery,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+    callback_data: EscalationStep,
+    step: State,
+) -> EscalationView | None:
+    """A decision that needs words (an amount, a reason): the request, if it still waits and
+    this approver may decide it, with the dialogue's state set."""
+    view = await _for_approver(query, ctx, services, callback_data.escalation_id)
+    if view is None:
+        return None
+    await state.set_state(step)
+    await state.set_data(
+        {
+            "escalation_id": view.id,
+            "screen_id": query.message.message_id if query.message else None,
+        }
+    )
+    return view
+
+
 @routes.callback_query(EscalationStep.filter(F.action == "part"))
 async def ask_part(
     query: CallbackQuery,
@@ -125,17 +148,9 @@ async def ask_part(
     services: Services,
     state: FSMContext,
 ) -> None:
-    view = await _for_approver(query, ctx, services, callback_data.escalation_id)
-    if view is None:
-        return
-    await state.set_state(Deciding.amount)
-    await state.set_data(
-        {
-            "escalation_id": view.id,
-            "screen_id": query.message.message_id if query.message else None,
-        }
-    )
-    await show(query, *screens.ask_part(view, ctx.locale))
+    view = await _begin(query, ctx, services, state, callback_data, Deciding.amount)
+    if view is not None:
+        await show(query, *screens.ask_part(view, ctx.locale))
 
 
 @routes.message(Deciding.amount, F.text)
@@ -208,17 +223,9 @@ async def ask_reason(
     services: Services,
     state: FSMContext,
 ) -> None:
-    view = await _for_approver(query, ctx, services, callback_data.escalation_id)
-    if view is None:
-        return
-    await state.set_state(Deciding.reason)
-    await state.set_data(
-        {
-            "escalation_id": view.id,
-            "screen_id": query.message.message_id if query.message else None,
-        }
-    )
-    await show(query, *screens.ask_reason(view, await _policy(services, view), ctx.locale))
+    view = await _begin(query, ctx, services, state, callback_data, Deciding.reason)
+    if view is not None:
+        await show(query, *screens.ask_reason(view, await _policy(services, view), ctx.locale))
 
 
 @routes.callback_query(EscalationStep.filter(F.action == "why"))

@@ -14,7 +14,6 @@ from bot.db.models import Role
 from bot.render import digest as screens
 from bot.render import errors
 from bot.render.callbacks import StatsStep
-from bot.render.digest import DigestInput
 from bot.services import Services
 from bot.services.context import Context, MemberView
 from bot.services.digests import period
@@ -39,17 +38,7 @@ async def _stats_screen(
 ) -> tuple[str, InlineKeyboardMarkup]:
     scope = await services.digests.reader_scope(member, team_id)
     content = await services.digests.content(scope, first, end, recognition=False)
-    data = DigestInput(
-        org_name=content.org_name,
-        team_name=content.team_name,
-        currency=content.currency,
-        timezone=content.timezone,
-        figures=content.figures,
-        previous=content.previous,
-        recognition=None,
-        past_sla=content.past_sla,
-        weekly=False,
-    )
+    data = screens.digest_input(content, weekly=False)
     manager = Role(member.role).at_least(Role.MANAGER)
     teams = await services.organisations.teams(member.org_id) if manager else []
     text = screens.digest_text(data, content.policy, locale)

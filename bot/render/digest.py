@@ -36,6 +36,20 @@ class DigestInput:
     weekly: bool = True  # the Monday digest (else /stats)
 
 
+def digest_input(content: Content, weekly: bool = True) -> DigestInput:
+    return DigestInput(
+        org_name=content.org_name,
+        team_name=content.team_name,
+        currency=content.currency,
+        timezone=content.timezone,
+        figures=content.figures,
+        previous=content.previous,
+        recognition=content.recognition,
+        past_sla=content.past_sla,
+        weekly=weekly,
+    )
+
+
 def period_label(figures: Figures, timezone: str, locale: str) -> str:
     from zoneinfo import ZoneInfo
 
@@ -299,17 +313,7 @@ class BotDigestRenderer:
         self.i18n = make_i18n()
 
     def render(self, content: Content, locale: str, weekly: bool = True) -> Rendered:
-        data = DigestInput(
-            org_name=content.org_name,
-            team_name=content.team_name,
-            currency=content.currency,
-            timezone=content.timezone,
-            figures=content.figures,
-            previous=content.previous,
-            recognition=content.recognition,
-            past_sla=content.past_sla,
-            weekly=weekly,
-        )
+        data = digest_input(content, weekly)
         with self.i18n.context(), self.i18n.use_locale(locale):
             return Rendered(
                 text=digest_text(data, content.policy, locale),

@@ -177,19 +177,42 @@ class EscalationService:
         escalation.approver_role = None
         escalation.flagged = True
         escalation.remind_at = escalation.climb_at = None
+        admins = await self._tell_admins(session, policy, escalation, view)
+        return Routed(None, [], admins)
+
+    async def _tell_admins(
+        self, session: AsyncSession, policy: Policy, escalation: Escalation, view: EscalationView
+    ) -> list[Person]:
+        """Nobody in the bot can approve this request: its organisation's admins are told."""
         admins = await self._admins(session, escalation.org_id, exclude=escalation.requester_id)
         for admin in admins:
-            text, markup = self.notices.nobody_can_approve(view, policy, admin.language)
-            enqueue(
+            self._send(
                 session,
-                self.clock,
-                chat_id=admin.chat_id,
-                text=text,
-                reply_markup=markup,
-                org_id=escalation.org_id,
+                admin.chat_id,
+                self.notices.nobody_can_approve(view, policy, admin.language),
+                escalation.org_id,
             )
         self._wake_after(session)
-        return Routed(None, [], admins)
+        return admins
+
+    def _send(
+        self,
+        session: AsyncSession,
+        chat_id: int,
+        rendered: tuple[str, Markup],
+        org_id: int,
+        **options: Any,
+    ) -> OutboxMessage:
+        text, markup = rendered
+        return enqueue(
+            session,
+            self.clock,
+            chat_id=chat_id,
+            text=text,
+            reply_markup=markup,
+            org_id=org_id,
+            **options,
+        )
 
     async def _approvers(
         self,
@@ -284,16 +307,11 @@ class EscalationService:
     ) -> None:
         now = self.clock.now()
         for person in people:
-            text, markup = self.notices.card(
-                view, policy, person.language, now if reminder else None
-            )
-            row = enqueue(
+            row = self._send(
                 session,
-                self.clock,
-                chat_id=person.chat_id,
-                text=text,
-                reply_markup=markup,
-                org_id=view.org_id,
+                person.chat_id,
+                self.notices.card(view, policy, person.language, now if reminder else None),
+                view.org_id,
             )
             await session.flush()
             session.add(
@@ -604,25 +622,19 @@ class EscalationService:
             )
         ).all()
         for _, member, original in cards:
-            text, markup = self.notices.decided_card(view, policy, member.language)
-            enqueue(
+            self._send(
                 session,
-                self.clock,
-                chat_id=member.telegram_user_id,
-                text=text,
-                reply_markup=markup,
-                org_id=view.org_id,
+                member.telegram_user_id,
+                self.notices.decided_card(view, policy, member.language),
+                view.org_id,
                 edit_of=original,
             )
         if tell_requester:
-            text, markup = self.notices.decision_news(view, policy, view.requester.language)
-            enqueue(
+            self._send(
                 session,
-                self.clock,
-                chat_id=view.requester.chat_id,
-                text=text,
-                reply_markup=markup,
-                org_id=view.org_id,
+                view.requester.chat_id,
+                self.notices.decision_news(view, policy, view.requester.language),
+                view.org_id,
             )
         self._wake_after(session)
 
@@ -761,20 +773,7 @@ class EscalationService:
             if not escalation.flagged:
                 escalation.flagged = True
                 view = await self._view(session, policy, escalation)
-                admins = await self._admins(
-                    session, escalation.org_id, exclude=escalation.requester_id
-                )
-                for admin in admins:
-                    text, markup = self.notices.nobody_can_approve(view, policy, admin.language)
-                    enqueue(
-                        session,
-                        self.clock,
-                        chat_id=admin.chat_id,
-                        text=text,
-                        reply_markup=markup,
-                        org_id=escalation.org_id,
-                    )
-                self._wake_after(session)
+                await self._tell_admins(session, policy, escalation, view)
             return
         escalation.approver_role = role
         escalation.remind_at = now + sla
@@ -791,16 +790,13 @@ class EscalationService:
         )
         view = await self._view(session, policy, escalation)
         await self._send_cards(session, policy, view, people)
-        text, markup = self.notices.climbed_news(
-            view, policy, view.requester.language, [p.name for p in people]
-        )
-        enqueue(
+        self._send(
             session,
-            self.clock,
-            chat_id=view.requester.chat_id,
-            text=text,
-            reply_markup=markup,
-            org_id=escalation.org_id,
+            view.requester.chat_id,
+            self.notices.climbed_news(
+                view, policy, view.requester.language, [p.name for p in people]
+            ),
+            escalation.org_id,
         )
 
     # ---- people who blocked the bot ----
@@ -817,14 +813,11 @@ class EscalationService:
             org = await session.get(Organisation, member.org_id)
             assert org is not None
             for admin in await self._admins(session, member.org_id, exclude=member.id):
-                text, markup = self.notices.unreachable(member.name, org.name, admin.language)
-                enqueue(
+                self._send(
                     session,
-                    self.clock,
-                    chat_id=admin.chat_id,
-                    text=text,
-                    reply_markup=markup,
-                    org_id=member.org_id,
+                    admin.chat_id,
+                    self.notices.unreachable(member.name, org.name, admin.language),
+                    member.org_id,
                     dedup_key=f"unreachable:{member.id}:{int(self.clock.now().timestamp())}",
                 )
 
