@@ -203,6 +203,9 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, app.stop)
+    for persona in PERSONAS:
+        if persona.name != "Guest":  # staff open the bot: home screen and the New case button
+            await sandbox.user(persona.user_id).send("/start")
     print(f"casebot demo: open {sandbox.url} (Ctrl+C stops it)", flush=True)
     try:
         await app.run()

@@ -101,7 +101,8 @@ async def test_the_story_in_the_browser(demo: str) -> None:
 
         # Olena logs a case and gives a dinner within her authority.
         await page.get_by_role("tab", name="Olena").click()
-        await say("/new")
+        await shows("Ваша роль: працівник першої лінії")
+        await page.locator("#reply-keyboard button", has_text="Новий випадок").click()
         await shows("Чого стосується проблема?")
         await tap("Шум")
         await shows("Опишіть проблему")
@@ -150,6 +151,18 @@ async def test_the_story_in_the_browser(demo: str) -> None:
         await expect(chart).to_be_visible()
         assert await chart.evaluate("img => img.naturalWidth") >= 1000
         await page.screenshot(path=str(ARTIFACTS / "3-sarah.png"))
+        # …and exports the week as CSV files, offered as downloads.
+        await say("/export")
+        await shows("Which period?")
+        await tap("This week")
+        await shows("Sent below")
+        documents = page.locator("a.document")
+        await expect(documents).to_have_count(2)
+        async with page.expect_download() as download:
+            await documents.first.click()
+        saved = await (await download.value).path()
+        csv_text = await asyncio.to_thread(Path(saved).read_text, encoding="utf-8")
+        assert csv_text.startswith("code,category,state,")
         await browser.close()
     for name in ("1-olena.png", "2-dmytro.png", "3-sarah.png"):
         assert (ARTIFACTS / name).stat().st_size > 10_000
