@@ -243,8 +243,13 @@ async def _card(ctx: Context, services: Services, case_id: int) -> tuple[str, An
     history = screens.timeline(
         await services.cases.timeline(ctx.member, case.id), policy, ctx.member, ctx.locale
     )
+    waiting = None
+    if case.state == "escalated":
+        role, names = await services.escalations.waiting_for(ctx.member, case.id)
+        if names and role:
+            waiting = f"{escape(', '.join(names))} ({role_name(role, ctx.locale)})"
     return screens.card(
-        case, policy, ctx.member, ctx.locale, authority, may_reopen, rating, history
+        case, policy, ctx.member, ctx.locale, authority, may_reopen, rating, history, waiting
     )
 
 

@@ -104,6 +104,7 @@ def card(
     may_reopen: bool = False,
     rating: SurveyResult | None = None,
     history: str | None = None,
+    waiting: str | None = None,
 ) -> Screen:
     category = (
         policy.categories[case.category].get(locale)
@@ -119,6 +120,8 @@ def card(
     if case.customer_words:
         lines.append(_("In their words: «{words}»").format(words=escape(case.customer_words)))
     lines.append(_("State: {state}").format(state=state_name(case.state)))
+    if waiting:
+        lines.append(_("Waiting for: {names}").format(names=waiting))
     if case.state == "resolved" and case.outcome:
         lines.append(
             _("Outcome: {outcome}; first contact: {answer}.").format(

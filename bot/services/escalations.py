@@ -424,6 +424,30 @@ class EscalationService:
                 if row.requester_id != member.id
             ]
 
+    async def waiting_for(self, actor: MemberView, case_id: int) -> tuple[str | None, list[str]]:
+        """Whom a case's pending request waits for: (their role, their names)."""
+        async with self.db.reading() as session:
+            escalation = await session.scalar(
+                select(Escalation)
+                .where(
+                    Escalation.org_id == actor.org_id,
+                    Escalation.case_id == case_id,
+                    Escalation.state == "pending",
+                )
+                .order_by(Escalation.id.desc())
+                .limit(1)
+            )
+            if escalation is None:
+                return None, []
+            names = await session.scalars(
+                select(Member.name)
+                .join(EscalationCard, EscalationCard.member_id == Member.id)
+                .where(EscalationCard.escalation_id == escalation.id)
+                .distinct()
+                .order_by(Member.name)
+            )
+            return escalation.approver_role, list(names)
+
     async def team_cases(self, actor: MemberView, limit: int = 10) -> list[TeamCase]:
         """A supervisor's teams' cases still open, oldest first."""
         if actor.team_id is None:

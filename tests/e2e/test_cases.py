@@ -139,6 +139,7 @@ async def test_give_within_authority_then_partial_with_bad_amounts_explained(
     await olena.press("Відкрити випадок")
     card = await olena.expect("Стан: чекає на погодження")
     assert "Витрачено: 50,00\xa0USD" in card.text
+    assert "Чекає на рішення: Sarah (менеджер)" in card.text
     assert "Компенсувати" not in card.button_labels
 
 

@@ -241,7 +241,7 @@ async function see(text) { await until((chat) => lastWith(chat, text), text); }
 
 const PERSONA = (name) => state.personas.find((p) => p.name === name).id;
 const TOUR = [
-  ["Olena, at the front desk, logs a guest's complaint: /new", async () => { await use(PERSONA("Olena")); await send("/new"); }],
+  ["Olena, at the front desk, taps New case for a guest's complaint", async () => { await use(PERSONA("Olena")); await send("Новий випадок"); }],
   ["One tap for the category", async () => { await tap("Шум"); }],
   ["One message describes it", async () => { await see("Опишіть проблему"); await send("Гості з 415 шумлять після опівночі"); }],
   ["The guest's room", async () => { await see("Хто клієнт?"); await send("412"); }],
