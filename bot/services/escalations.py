@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -826,8 +826,55 @@ class EscalationService:
     # ---- people who blocked the bot ----
 
     async def member_unreachable(self, session: AsyncSession, chat_id: int) -> None:
-        """Called by the outbox sender when Telegram answers 403: tell the admins of every
-        organisation this person belongs to."""
+        """Called by the outbox sender, in its transaction, when Telegram answers 403: tell the
+        admins of every organisation this person belongs to, and send the requests only they
+        were to decide to someone who can get them."""
+        await self._notify_unreachable(session, chat_id)
+        await self._reroute(session, chat_id)
+
+    async def _reroute(self, session: AsyncSession, chat_id: int) -> None:
+        now = self.clock.now()
+        stranded = (
+            await session.scalars(
+                select(Escalation)
+                .join(EscalationCard, EscalationCard.escalation_id == Escalation.id)
+                .join(Member, Member.id == EscalationCard.member_id)
+                .where(Member.telegram_user_id == chat_id, Escalation.state == "pending")
+                .distinct()
+                .order_by(Escalation.id)
+            )
+        ).all()
+        for escalation in stranded:
+            others = await session.scalar(
+                select(func.count())
+                .select_from(EscalationCard)
+                .join(Member, Member.id == EscalationCard.member_id)
+                .where(
+                    EscalationCard.escalation_id == escalation.id,
+                    Member.telegram_user_id != chat_id,
+                    Member.active.is_(True),
+                    Member.reachable.is_(True),
+                )
+            )
+            if others:
+                continue  # someone else has the card
+            policy = (await self.policies.in_force(escalation.org_id)).policy
+            case = await session.get(Case, escalation.case_id)
+            assert case is not None
+            role, people = await self._approvers(
+                session, policy, escalation, case, escalation.approver_role
+            )
+            view = await self._view(session, policy, escalation)
+            if people:
+                sla = timedelta(minutes=policy.escalation_sla_minutes)
+                escalation.approver_role = role
+                escalation.remind_at, escalation.climb_at = now + sla, now + 2 * sla
+                await self._send_cards(session, policy, replace(view, approver_role=role), people)
+            elif not escalation.flagged:
+                escalation.flagged = True
+                await self._tell_admins(session, policy, escalation, view)
+
+    async def _notify_unreachable(self, session: AsyncSession, chat_id: int) -> None:
         gone = (
             await session.scalars(
                 select(Member).where(Member.telegram_user_id == chat_id, Member.active.is_(True))

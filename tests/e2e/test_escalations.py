@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.clock import FrozenClock
-from bot.db.models import Case, CaseEvent, Escalation, EscalationCard, Member, OutboxMessage, Spend
+from bot.db.models import Case, CaseEvent, Escalation, Member, OutboxMessage, Spend
 from bot.render.callbacks import EscalationStep
 from bot.sandbox import SandboxMessage, SandboxUser
 from policies.defaults import default_policy_text
@@ -345,26 +345,27 @@ async def test_nobody_to_approve_tells_the_requester_whom_to_call(harness: Harne
     assert escalation.flagged and escalation.approver_role is None
 
 
-async def test_a_blocked_approver_is_reported_to_the_admin(harness: Harness) -> None:
+async def test_a_blocked_approver_is_reported_and_replaced(harness: Harness) -> None:
     people = await staff(harness)
     olena, dmytro, sarah = people["olena"], people["dmytro"], people["sarah"]
     harness.sandbox.block(dmytro.id)
     code = await ask_refund(olena, "120", "Погодити все")
     notice = await sarah.expect("Dmytro blocked the bot")
     assert "no longer gets notifications" in notice.text
+    # Dmytro was the only supervisor: the request goes up to the manager at once.
+    card = await sarah.expect(f"Approval needed · {code}")
+    assert "Olena asks $120.00 · Refund" in card.text
     async with harness.db.reading() as session:
         member = (await session.scalars(select(Member).where(Member.name == "Dmytro"))).one()
         dead = await session.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "dead")
         )
-        cards = await session.scalar(select(func.count()).select_from(EscalationCard))
-    assert member.reachable is False and dead == 1 and cards == 1
-    # The SLA still moves it on: after twice the SLA the manager gets it.
-    clock = harness.services.clock
-    assert isinstance(clock, FrozenClock)
-    clock.advance(timedelta(minutes=30))
-    await harness.services.escalations.run_due()
-    await sarah.expect(f"Approval needed · {code}")
+        escalation = (await session.scalars(select(Escalation))).one()
+    assert member.reachable is False and dead == 1
+    assert escalation.approver_role == "manager"
+    await sarah.press("Approve", card)
+    news = await olena.expect(f"Погоджено · {code}")
+    assert "(Sarah)" in news.text
 
 
 async def test_deny_with_typed_reason_then_take_over(harness: Harness) -> None:
