@@ -1,0 +1,37 @@
+"""The demo hotel is made once, with six weeks of history that the metrics can use; running
+the demo again keeps it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.db.models import Case, Member, Organisation
+from bot.demo import PERSONAS, seed
+from bot.services import Services
+from bot.services.digests import due_week
+from bot.services.metrics import Scope, local_bounds
+
+
+async def test_seeded_once_with_history(services: Services) -> None:
+    first = await seed(services)
+    again = await seed(services)
+    assert first == again
+    async with services.db.reading() as session:
+        orgs = await session.scalar(select(func.count()).select_from(Organisation))
+        cases = await session.scalar(select(func.count()).select_from(Case))
+        oldest = await session.scalar(select(func.min(Case.created_at)))
+        personas = set(
+            await session.scalars(select(Member.telegram_user_id).where(Member.reachable.is_(True)))
+        )
+    assert orgs == 1 and cases is not None and cases > 150
+    assert oldest is not None and services.clock.now() - oldest > timedelta(days=40)
+    assert personas == {p.user_id for p in PERSONAS if p.name != "Guest"}
+    policy = (await services.policies.in_force(first)).policy
+    assert "noise" in policy.categories  # the hotel example policy is in force
+    _, week = due_week(policy, services.clock.now())
+    figures = await services.metrics.figures(
+        Scope(first), *local_bounds(week.first, week.end, policy.timezone)
+    )
+    assert figures.logged > 20 and figures.resolved > 20 and figures.answers > 0
