@@ -413,7 +413,16 @@ class EscalationService:
                 Escalation.org_id == actor.org_id, Escalation.state == "pending"
             )
             if not Role(member.role).at_least(Role.MANAGER):
-                query = query.where(Escalation.id.in_(carded))
+                # Their cards, and their team's requests waiting at their level.
+                ours = select(Case.id).where(
+                    Case.org_id == actor.org_id,
+                    Case.team_id == member.team_id,
+                    Case.team_id.is_not(None),
+                )
+                query = query.where(
+                    Escalation.id.in_(carded)
+                    | (Escalation.case_id.in_(ours) & (Escalation.approver_role == member.role))
+                )
             rows = (
                 await session.scalars(query.order_by(Escalation.created_at, Escalation.id))
             ).all()
@@ -507,7 +516,15 @@ class EscalationService:
             and role.rank > Role(escalation.approver_role).rank
         )
         if carded is None and not above and not role.at_least(Role.MANAGER):
-            raise ServiceError("not_your_escalation")
+            case = await session.get(Case, escalation.case_id)
+            ours = (
+                case is not None
+                and case.team_id is not None
+                and case.team_id == member.team_id
+                and escalation.approver_role == member.role
+            )
+            if not ours:
+                raise ServiceError("not_your_escalation")
 
     async def decide(
         self,

@@ -35,3 +35,18 @@ async def test_seeded_once_with_history(services: Services) -> None:
         Scope(first), *local_bounds(week.first, week.end, policy.timezone)
     )
     assert figures.logged > 20 and figures.resolved > 20 and figures.answers > 0
+
+
+async def test_the_supervisor_queue_has_substance(services: Services) -> None:
+    org_id = await seed(services)
+    dmytro = None
+    for persona in PERSONAS:
+        if persona.name == "Dmytro":
+            dmytro = (await services.context.load_by_id(persona.user_id)).member
+    assert dmytro is not None and dmytro.org_id == org_id
+    queue = await services.escalations.queue(dmytro)
+    assert queue, "pending requests of the front desk wait for Dmytro"
+    assert all(item.view.approver_role == "supervisor" for item in queue)
+    assert [i.waiting for i in queue] == sorted((i.waiting for i in queue), reverse=True)
+    decided = await services.escalations.decide(5002, queue[0].view.id, "approve")
+    assert decided.decided_by == "Dmytro"
