@@ -56,7 +56,7 @@ NOTES = (
     "Fixed the air conditioning while they were at breakfast",
     "Late checkout and an apology from the manager",
 )
-COMMENTS = ("Thank you, Olena was wonderful!", "Quick and kind.", "Дякую за турботу!")
+COMMENTS = ("Thank you, you were wonderful!", "Quick and kind.", "Дякую за турботу!")
 
 
 async def seed(services: Services) -> int:

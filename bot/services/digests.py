@@ -122,6 +122,10 @@ class DigestService:
         start, stop = local_bounds(first, end, policy.timezone)
         length = end - first
         before = local_bounds(first - length, first, policy.timezone)
+        now = self.clock.now()
+        if start < now < stop:
+            # A period still running is compared with the same stretch of the one before.
+            before = (before[0], min(before[0] + (now - start), before[1]))
         return Content(
             org_name=org.name,
             team_name=team.name if team else None,

@@ -97,3 +97,16 @@ async def test_no_data_is_no_crash(services: Services) -> None:
         None,
         None,
     )
+
+
+async def test_a_running_week_is_compared_with_the_same_stretch_of_the_last(
+    services: Services,
+) -> None:
+    week = await hotel_week(services)
+    # Monday 23 November, 11:00 in Kyiv: this week has run 11 hours; last week's first 11
+    # hours held one case (A at 10:00; B came at 11:00).
+    content = await services.digests.content(
+        Scope(week.org_id), date(2026, 11, 23), date(2026, 11, 30)
+    )
+    assert content.previous.end == datetime(2026, 11, 16, 9, tzinfo=UTC)
+    assert (content.figures.logged, content.previous.logged) == (0, 1)
