@@ -105,6 +105,29 @@ async def stats_again(
     await show(query, text, markup)
 
 
+@routes.callback_query(StatsStep.filter(F.action == "chart"))
+async def stats_chart(
+    query: CallbackQuery, callback_data: StatsStep, ctx: Context, services: Services, bot: Bot
+) -> None:
+    """The chart of the figures on screen, as a new photo below them."""
+    if ctx.member is None or callback_data.period not in ("tw", "lw", "tm"):
+        await query.answer()
+        return
+    policy = (await services.policies.in_force(ctx.member.org_id)).policy
+    first, end = period(policy, services.clock.now(), callback_data.period)
+    try:
+        scope = await services.digests.reader_scope(ctx.member, callback_data.team_id)
+    except ServiceError as error:
+        log.warning("refused %s on a chart button from user %s", error.code, ctx.user.id)
+        await query.answer(errors.refusal(error), show_alert=True)
+        return
+    content = await services.digests.content(scope, first, end, recognition=False)
+    await query.answer()
+    png = screens.chart_png(content.days, ctx.locale)
+    caption = screens.chart_caption(screens.digest_input(content, weekly=False), ctx.locale)
+    await bot.send_photo(ctx.user.id, BufferedInputFile(png, "chart.png"), caption=caption)
+
+
 @routes.message(Command("export"))
 async def export(message: Message, ctx: Context) -> None:
     assert ctx.member is not None

@@ -256,7 +256,8 @@ def chart_png(days: list[Day], locale: str) -> bytes:
     from matplotlib import pyplot as plt
 
     where = babel_locale(locale)
-    labels = [format_date(d.day, "EEE d", locale=where) for d in days]
+    pattern = "EEE d" if len(days) <= 10 else "d"  # a month's days: numbers only
+    labels = [format_date(d.day, pattern, locale=where) for d in days]
     resolved = [d.self_resolved for d in days]
     escalated = [d.escalated for d in days]
     still = [d.still_open for d in days]
@@ -344,6 +345,9 @@ def stats_keyboard(
             button(name[:20], period, tid) for tid, name in teams
         ]
         rows += [scopes[i : i + 3] for i in range(0, len(scopes), 3)]
+    if period:
+        chart = StatsStep(action="chart", period=period, team_id=team_id).pack()
+        rows.append([InlineKeyboardButton(text=_("Chart"), callback_data=chart)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

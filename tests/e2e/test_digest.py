@@ -120,7 +120,7 @@ async def test_stats_and_export_by_role(harness: Harness) -> None:
 
     await dmytro.send("/stats")
     mine = await dmytro.expect("Статистика · Kyiv Hotel · Front desk")
-    assert mine.button_labels == ["✓ Эта неделя", "Прошлая неделя", "Этот месяц"]
+    assert mine.button_labels == ["✓ Эта неделя", "Прошлая неделя", "Этот месяц", "График"]
     await dmytro.press("Прошлая неделя", mine)
     last = await dmytro.expect("Случаи: зафиксировано 4")
     assert last.message_id == mine.message_id
@@ -151,6 +151,10 @@ async def test_stats_and_export_by_role(harness: Harness) -> None:
     await sarah.press("Restaurant")
     team = await sarah.expect("Statistics · Kyiv Hotel · Restaurant")
     assert "Cases: logged 2 (↑2), resolved 2 (↑2), backlog 0" in team.text
+    await sarah.press("Chart", team)
+    chart = await sarah.expect(where=lambda m: m.photo is not None)
+    assert chart.caption == "Cases per day · 16 Nov – 22 Nov 2026"
+    assert chart.photo is not None and chart.photo.startswith(b"\x89PNG")
 
     await sarah.send("/export")
     await sarah.expect("Export")
