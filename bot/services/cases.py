@@ -332,11 +332,7 @@ class CaseService:
             raise ServiceError("no_such_remedy")
         now = self.clock.now()
         async with self.db.transaction() as session:
-            # Serialise spends of one organisation across processes: a row lock on
-            # PostgreSQL; on SQLite the transaction already began IMMEDIATE.
-            await session.execute(
-                select(Organisation.id).where(Organisation.id == actor.org_id).with_for_update()
-            )
+            await lock_organisation(session, actor.org_id)
             earlier = await _repeat(session, request_key, actor, policy)
             if earlier is not None:
                 return earlier
@@ -600,6 +596,14 @@ async def count_usage(
         )
         usage[query.key] = from_minor(int(total or 0), actor.currency)
     return usage
+
+
+async def lock_organisation(session: AsyncSession, org_id: int) -> None:
+    """Serialise an organisation's spends and decisions across processes: a row lock on
+    PostgreSQL; on SQLite the transaction already began IMMEDIATE."""
+    await session.execute(
+        select(Organisation.id).where(Organisation.id == org_id).with_for_update()
+    )
 
 
 async def _repeat(

@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.models import Case, DigestDelivery, Escalation, Member, Organisation, Role, Team
 from bot.outbox import enqueue, enqueue_photo
+from bot.services.cases import lock_organisation
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.metrics import Day, Figures, MetricsService, Recognition, Scope, local_bounds
@@ -208,9 +209,7 @@ class DigestService:
         sent = 0
         async with self.db.transaction() as session:
             # One sender of this organisation's digests at a time, across processes.
-            await session.execute(
-                select(Organisation.id).where(Organisation.id == org_id).with_for_update()
-            )
+            await lock_organisation(session, org_id)
             for member in await self._recipients(session, org_id, week):
                 team = None if member.role != Role.SUPERVISOR.value else member.team_id
                 digest = rendered.get((team, member.language))

@@ -34,6 +34,7 @@ from bot.services.cases import (
     _case_of_org,
     _event,
     count_usage,
+    lock_organisation,
 )
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
@@ -548,11 +549,10 @@ class EscalationService:
             if org_id is None:
                 raise ServiceError("no_such_case")
             # One decision at a time per organisation (the same lock as spends).
-            await session.execute(
-                select(Organisation.id).where(Organisation.id == org_id).with_for_update()
-            )
+            await lock_organisation(session, org_id)
             escalation, member = await self._approver_of(session, telegram_user_id, escalation_id)
-            policy = (await self.policies.in_force(org_id)).policy
+            current = await self.policies.in_force(org_id)
+            policy = current.policy
             currency = _currency(policy)
             if escalation.state != "pending":
                 raise await self._too_late(session, escalation)
@@ -605,13 +605,12 @@ class EscalationService:
                 case.state = CaseState.OPEN
             if decision == "take":
                 case.owner_id = member.id
-            version = (await self.policies.in_force(org_id)).version_id
             _event(
                 session,
                 case,
                 member.id,
                 "decided",
-                version,
+                current.version_id,
                 now,
                 decision=decision,
                 amount=str(approved) if approved is not None else None,
@@ -684,9 +683,7 @@ class EscalationService:
         limits are checked again (and held) in this transaction."""
         now = self.clock.now()
         async with self.db.transaction() as session:
-            await session.execute(
-                select(Organisation.id).where(Organisation.id == actor.org_id).with_for_update()
-            )
+            await lock_organisation(session, actor.org_id)
             member = await _active_member(session, actor)
             escalation = await session.get(Escalation, escalation_id, populate_existing=True)
             if escalation is None or escalation.org_id != actor.org_id:
@@ -694,7 +691,8 @@ class EscalationService:
             case = await _case_of_org(session, actor, escalation.case_id)
             if member.id not in (escalation.requester_id, case.owner_id):
                 raise ServiceError("not_your_case")
-            policy = (await self.policies.in_force(actor.org_id)).policy
+            current = await self.policies.in_force(actor.org_id)
+            policy = current.policy
             if escalation.used_at is not None:
                 return await self._view(session, policy, escalation)
             if escalation.decision not in ("approve", "part") or escalation.approved_minor is None:
@@ -707,7 +705,7 @@ class EscalationService:
             room = await self._room(session, policy, approver, escalation.remedy, case, amount)
             if room.outcome != Outcome.ALLOWED:
                 raise ServiceError("approval_no_longer_fits", name=approver.name)
-            version = (await self.policies.in_force(actor.org_id)).version_id
+            version = current.version_id
             session.add(
                 Spend(
                     org_id=actor.org_id,
@@ -759,11 +757,14 @@ class EscalationService:
                 )
             ).all()
             for escalation in rows:
-                policy = (await self.policies.in_force(escalation.org_id)).policy
+                current = await self.policies.in_force(escalation.org_id)
+                policy = current.policy
                 sla = timedelta(minutes=policy.escalation_sla_minutes)
                 every = timedelta(minutes=policy.reminder_every_minutes)
                 if escalation.climb_at is not None and escalation.climb_at <= now:
-                    await self._climb(session, policy, escalation, now, sla, every)
+                    await self._climb(
+                        session, policy, current.version_id, escalation, now, sla, every
+                    )
                 else:
                     await self._remind(session, policy, escalation)
                     escalation.remind_at = now + every
@@ -794,6 +795,7 @@ class EscalationService:
         self,
         session: AsyncSession,
         policy: Policy,
+        version: int,
         escalation: Escalation,
         now: datetime,
         sla: timedelta,
@@ -806,7 +808,6 @@ class EscalationService:
         role, people = (
             await self._approvers(session, policy, escalation, case, above) if above else (None, [])
         )
-        version = (await self.policies.in_force(escalation.org_id)).version_id
         if not people:
             # Nobody above: keep reminding those who have it, and tell the admins once.
             escalation.climb_at = None
