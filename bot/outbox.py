@@ -62,20 +62,16 @@ def enqueue(
     if edit_message_id is not None:
         payload["message_id"] = edit_message_id
     edit = edit_message_id is not None or edit_of is not None
-    row = OutboxMessage(
-        org_id=org_id,
+    return _queue(
+        session,
+        clock,
         chat_id=chat_id,
         method="editMessageText" if edit else "sendMessage",
-        payload=json.dumps(payload, ensure_ascii=False),
-        status="pending",
-        attempts=0,
-        not_before=clock.now(),
+        payload=payload,
+        org_id=org_id,
         dedup_key=dedup_key,
-        edit_of_id=edit_of.id if edit_of is not None else None,
-        created_at=clock.now(),
+        edit_of=edit_of,
     )
-    session.add(row)
-    return row
 
 
 def enqueue_photo(
@@ -90,14 +86,32 @@ def enqueue_photo(
 ) -> OutboxMessage:
     """Queue a photo (a chart) with its caption inside the caller's transaction."""
     payload = {"photo": base64.b64encode(png).decode(), "caption": caption, "filename": filename}
+    return _queue(
+        session, clock, chat_id=chat_id, method="sendPhoto", payload=payload, org_id=org_id
+    )
+
+
+def _queue(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    chat_id: int,
+    method: str,
+    payload: dict[str, Any],
+    org_id: int | None,
+    dedup_key: str | None = None,
+    edit_of: OutboxMessage | None = None,
+) -> OutboxMessage:
     row = OutboxMessage(
         org_id=org_id,
         chat_id=chat_id,
-        method="sendPhoto",
-        payload=json.dumps(payload),
+        method=method,
+        payload=json.dumps(payload, ensure_ascii=False),
         status="pending",
         attempts=0,
         not_before=clock.now(),
+        dedup_key=dedup_key,
+        edit_of_id=edit_of.id if edit_of is not None else None,
         created_at=clock.now(),
     )
     session.add(row)
