@@ -26,6 +26,7 @@ from bot.services.errors import ServiceError
 from bot.services.escalations import EscalationView
 from handlers.routing import Routes
 from handlers.screens import show
+from policies.model import Policy
 
 routes = Routes("escalations")
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ async def _refuse(query: CallbackQuery, ctx: Context, error: ServiceError) -> No
     await query.answer(_refusal(error, ctx), show_alert=True)
 
 
-async def _policy(services: Services, view: EscalationView):  # type: ignore[no-untyped-def]
+async def _policy(services: Services, view: EscalationView) -> Policy:
     return (await services.policies.in_force(view.org_id)).policy
 
 
@@ -298,14 +299,9 @@ async def give_approved(
         await _refuse(query, ctx, error)
         return
     policy = await _policy(services, view)
-    remedy = policy.remedies.get(view.remedy)
     given = format_money(view.approved or Decimal(0), view.currency, ctx.locale)
-    await show(
-        query,
-        *given_screen(
-            case, remedy.labels.get(ctx.locale) if remedy else view.remedy, given, None, None
-        ),
-    )
+    remedy = policy.remedy_label(view.remedy, ctx.locale)
+    await show(query, *given_screen(case, remedy, given, None, None))
 
 
 @routes.message(Command("queue"))

@@ -94,6 +94,16 @@ class Policy:
     # Reasons an approver picks with one tap when denying (the bot has its own when empty).
     deny_reasons: dict[str, Labels] = field(default_factory=dict)
 
+    def category_label(self, key: str, locale: str) -> str:
+        """A category's name in `locale`; the key itself once the policy no longer has it."""
+        labels = self.categories.get(key)
+        return labels.get(locale) if labels else key
+
+    def remedy_label(self, key: str, locale: str) -> str:
+        """A remedy's name in `locale`; the key itself once the policy no longer has it."""
+        remedy = self.remedies.get(key)
+        return remedy.labels.get(locale) if remedy else key
+
     def rules(self, role: str) -> RoleRules:
         """The rules of a role; an admin without rules of their own spends as a manager."""
         if role in self.roles:

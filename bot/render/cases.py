@@ -106,11 +106,7 @@ def card(
     history: str | None = None,
     waiting: str | None = None,
 ) -> Screen:
-    category = (
-        policy.categories[case.category].get(locale)
-        if case.category in (policy.categories)
-        else case.category
-    )
+    category = policy.category_label(case.category, locale)
     lines = [
         _("<b>Case {code} · {category}</b>").format(code=case.code, category=escape(category)),
         escape(case.description) if case.description else _("(photo or voice note)"),
@@ -392,11 +388,7 @@ def my_cases(cases: list[CaseView], page: int, pages: int, policy: Policy, local
     if not cases:
         lines.append(_("No cases yet. Tap «New case» when a customer has a problem."))
     for case in cases:
-        category = (
-            policy.categories[case.category].get(locale)
-            if case.category in (policy.categories)
-            else case.category
-        )
+        category = policy.category_label(case.category, locale)
         lines.append(f"• {case.code} · {escape(category)} · {state_name(case.state)}")
     if pages > 1:
         lines.append(_("Page {page} of {pages}").format(page=page + 1, pages=pages))
@@ -418,11 +410,7 @@ def timeline(entries: list[TimelineEntry], policy: Policy, member: MemberView, l
         who = escape(entry.actor or "")
         payload = entry.payload
         remedy = payload.get("remedy")
-        remedy_label = (
-            escape(policy.remedies[remedy].labels.get(locale))
-            if remedy in (policy.remedies)
-            else escape(str(remedy or ""))
-        )
+        remedy_label = escape(policy.remedy_label(str(remedy or ""), locale))
         amount = payload.get("amount")
         money = (
             escape(format_money(Decimal(str(amount)), member.currency, locale))

@@ -85,10 +85,6 @@ def _was(now: float | Decimal | None, before: str | None) -> str:
     return " (" + _("last week {value}").format(value=before) + ")"
 
 
-def _label(text: str, key: str, policy: Policy) -> str:
-    return text or key
-
-
 def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
     f, p = data.figures, data.previous
     money = data.currency
@@ -189,9 +185,7 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
     if f.spend_by_remedy:
         lines.append(
             " · ".join(
-                f"{escape(_label(policy.remedies[k].labels.get(locale), k, policy))} {cash(v)}"
-                if k in policy.remedies
-                else f"{escape(k)} {cash(v)}"
+                f"{escape(policy.remedy_label(k, locale))} {cash(v)}"
                 for k, v in f.spend_by_remedy.items()
             )
         )
@@ -205,10 +199,7 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
             )
         )
     if f.categories:
-        top = [
-            f"{escape(policy.categories[k].get(locale) if k in policy.categories else k)} {n}"
-            for k, n in f.categories[:3]
-        ]
+        top = [f"{escape(policy.category_label(k, locale))} {n}" for k, n in f.categories[:3]]
         lines.append(_("Top problems: {list}").format(list=" · ".join(top)))
     if data.past_sla:
         lines.append(

@@ -37,13 +37,11 @@ def _money(view: EscalationView, amount: Any, locale: str) -> str:
 
 
 def _remedy(view: EscalationView, policy: Policy, locale: str) -> str:
-    remedy = policy.remedies.get(view.remedy)
-    return escape(remedy.labels.get(locale) if remedy else view.remedy)
+    return escape(policy.remedy_label(view.remedy, locale))
 
 
 def _category(view: EscalationView, policy: Policy, locale: str) -> str:
-    category = policy.categories.get(view.category)
-    return escape(category.get(locale) if category else view.category)
+    return escape(policy.category_label(view.category, locale))
 
 
 def _clock(view: EscalationView, moment: Any, locale: str) -> str:
@@ -297,8 +295,7 @@ def queue(items: list[QueueItem], cases: list[TeamCase], policy: Policy, locale:
     if cases:
         lines += ["", _("<b>Your team's open cases</b>")]
         for case in cases:
-            category = policy.categories.get(case.category)
-            label = escape(category.get(locale) if category else case.category)
+            label = escape(policy.category_label(case.category, locale))
             lines.append(
                 f"• {case.code} · {label} · "
                 + escape(format_duration(max(case.waiting, timedelta(0)), locale))
