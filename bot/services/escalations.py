@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -327,7 +327,6 @@ class EscalationService:
 
     def _wake_after(self, session: AsyncSession) -> None:
         """Wake this process's outbox sender once the transaction has committed."""
-        from sqlalchemy import event
 
         def woken(_: Any) -> None:
             self.wakeup.set()

@@ -199,10 +199,8 @@ async def durations(
         # Rounded to the millisecond: 0.9 × 4 − 3 is 0.6000000000000001 in binary.
         return round(first + (values[low + 2] - first) * (position - low), 3)
 
-    found = [at(positions[p]) for p in percentiles]
-    median = found[0] if percentiles and percentiles[0] == 0.5 else None
-    p90 = found[percentiles.index(0.9)] if 0.9 in percentiles else None
-    return Durations(median, p90, float(mean), count)
+    found = {p: at(position) for p, position in positions.items()}
+    return Durations(found.get(0.5), found.get(0.9), float(mean), count)
 
 
 class MetricsService:
