@@ -165,18 +165,27 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         assert settings.bot_token is not None
         api_url, token = settings.telegram_api_url, settings.bot_token.get_secret_value()
     app = BotApp(settings=settings, services=Services(db), api_url=api_url, token=token)
+    _stop_on_signals(app.stop)
+    log.info("casebot is polling %s", "the sandbox" if sandbox else api_url)
+    await _serve(app, sandbox, db)
+    log.info("casebot stopped")
+    return 0
+
+
+def _stop_on_signals(stop: Callable[[], object]) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, app.stop)
-    log.info("casebot is polling %s", "the sandbox" if sandbox else api_url)
+        loop.add_signal_handler(signum, stop)
+
+
+async def _serve(app: Any, sandbox: Any, db: Any) -> None:
+    """Run until stopped; then the sandbox (if any) and the database close, whatever happened."""
     try:
         await app.run()
     finally:
         if sandbox is not None:
             await sandbox.stop()
         await db.dispose()
-    log.info("casebot stopped")
-    return 0
 
 
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -200,18 +209,12 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 1
     app = BotApp(settings=settings, services=services, api_url=sandbox.url, token=sandbox.token)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, app.stop)
+    _stop_on_signals(app.stop)
     for persona in PERSONAS:
         if persona.name != "Guest":  # staff open the bot: home screen and the New case button
             await sandbox.user(persona.user_id).send("/start")
     print(f"casebot demo: open {sandbox.url} (Ctrl+C stops it)", flush=True)
-    try:
-        await app.run()
-    finally:
-        await sandbox.stop()
-        await db.dispose()
+    await _serve(app, sandbox, db)
     log.info("casebot demo stopped")
     return 0
 
@@ -399,9 +402,7 @@ async def cmd_sandbox(args: argparse.Namespace, settings: Settings) -> int:
     await sandbox.start(host=args.host, port=args.port)
     print(f"Sandbox Bot API at {sandbox.url} (sandbox token: {sandbox.token})", flush=True)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    _stop_on_signals(stop.set)
     await stop.wait()
     await sandbox.stop()
     return 0
