@@ -133,8 +133,8 @@ class DigestService:
             currency=org.currency,
             timezone=policy.timezone,
             policy=policy,
-            figures=await self.metrics.figures(scope, start, stop),
-            previous=await self.metrics.figures(scope, *before, detail=False),
+            figures=await self.metrics.figures(scope, start, stop, policy=policy),
+            previous=await self.metrics.figures(scope, *before, detail=False, policy=policy),
             recognition=(
                 await self.metrics.recognition(scope, start, stop) if recognition else None
             ),
