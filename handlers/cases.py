@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-from contextlib import suppress
 from decimal import Decimal
 from html import escape
 from typing import Any
 
 from aiogram import Bot, F
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -29,7 +27,7 @@ from bot.services.context import Context
 from bot.services.errors import ServiceError
 from handlers.invite import qr_png
 from handlers.routing import Routes
-from handlers.screens import show
+from handlers.screens import next_step, show
 from policies.engine import Outcome
 from policies.explain import explain, role_name
 
@@ -47,20 +45,6 @@ class NewCase(StatesGroup):
 async def _policy(services: Services, ctx: Context) -> Any:
     assert ctx.member is not None
     return (await services.policies.in_force(ctx.member.org_id)).policy
-
-
-async def _step(bot: Bot, ctx: Context, state: FSMContext, screen: tuple[str, Any]) -> None:
-    """A new step after the person typed: the old step loses its buttons, the new one
-    arrives below their message, and its id is kept for later edits."""
-    data = await state.get_data()
-    if data.get("screen_id"):
-        # A gone or unchanged message is no obstacle here.
-        with suppress(TelegramBadRequest):
-            await bot.edit_message_reply_markup(
-                chat_id=ctx.user.id, message_id=data["screen_id"], reply_markup=None
-            )
-    sent = await bot.send_message(ctx.user.id, screen[0], reply_markup=screen[1])
-    await state.update_data(screen_id=sent.message_id)
 
 
 @routes.message(Command("new"))
@@ -114,7 +98,7 @@ async def take_description(message: Message, ctx: Context, state: FSMContext, bo
     await state.update_data(description=text, photo=photo, voice=voice)
     await state.set_state(NewCase.customer)
     data = await state.get_data()
-    await _step(bot, ctx, state, screens.ask_customer(data["category_label"]))
+    await next_step(bot, ctx.user.id, state, *screens.ask_customer(data["category_label"]))
 
 
 @routes.message(NewCase.customer, F.text)
@@ -132,7 +116,9 @@ async def take_customer(
         )
     await state.set_state(NewCase.words)
     data = await state.get_data()
-    await _step(bot, ctx, state, screens.ask_words(data["category_label"], history_text))
+    await next_step(
+        bot, ctx.user.id, state, *screens.ask_words(data["category_label"], history_text)
+    )
 
 
 @routes.message(NewCase.words, F.text)
@@ -394,7 +380,7 @@ async def _decide(
         await show(query, *screen)
     else:
         assert bot is not None
-        await _step(bot, ctx, state, screen)
+        await next_step(bot, ctx.user.id, state, *screen)
 
 
 @routes.callback_query(GiveRemedy.confirm, CaseStep.filter(F.action == "go"))
@@ -576,7 +562,7 @@ async def _resolve(
     if query is not None:
         await show(query, *screen)
     else:
-        await _step(bot, ctx, state, screen)
+        await next_step(bot, ctx.user.id, state, *screen)
 
 
 @routes.callback_query(CaseStep.filter(F.action == "reopen"))
@@ -612,7 +598,7 @@ async def reopen_with_reason(
         await state.clear()
         return
     await state.clear()
-    await _step(bot, ctx, state, await _card(ctx, services, data["case_id"]))
+    await next_step(bot, ctx.user.id, state, *await _card(ctx, services, data["case_id"]))
 
 
 @routes.message(Command("reopen"))
@@ -635,7 +621,7 @@ async def reopen_typed(
         return
     await state.set_state(ReopenCase.reason)
     await state.set_data({"case_id": case.id})
-    await _step(bot, ctx, state, screens.ask_reopen_reason(case))
+    await next_step(bot, ctx.user.id, state, *screens.ask_reopen_reason(case))
 
 
 @routes.callback_query(CaseStep.filter(F.action == "void"))

@@ -4,15 +4,13 @@ requester gives what was approved."""
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 from decimal import Decimal
 
 from aiogram import Bot, F
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.i18n import format_moment, format_money
 from bot.money import parse_amount
@@ -25,7 +23,7 @@ from bot.services.context import Context
 from bot.services.errors import ServiceError
 from bot.services.escalations import EscalationView
 from handlers.routing import Routes
-from handlers.screens import show
+from handlers.screens import next_step, show
 from policies.model import Policy
 
 routes = Routes("escalations")
@@ -176,21 +174,9 @@ async def typed_part(
     await state.update_data(amount=str(amount))
     await state.set_state(Deciding.confirm)
     policy = await _policy(services, view)
-    await _next_step(bot, ctx, state, *screens.confirm_part(view, amount, policy, ctx.locale))
-
-
-async def _next_step(
-    bot: Bot, ctx: Context, state: FSMContext, text: str, markup: InlineKeyboardMarkup
-) -> None:
-    """After the person typed: the old step loses its buttons, the new one comes below."""
-    data = await state.get_data()
-    if data.get("screen_id"):
-        with suppress(TelegramBadRequest):
-            await bot.edit_message_reply_markup(
-                chat_id=ctx.user.id, message_id=data["screen_id"], reply_markup=None
-            )
-    sent = await bot.send_message(ctx.user.id, text, reply_markup=markup)
-    await state.update_data(screen_id=sent.message_id)
+    await next_step(
+        bot, ctx.user.id, state, *screens.confirm_part(view, amount, policy, ctx.locale)
+    )
 
 
 @routes.callback_query(Deciding.confirm, EscalationStep.filter(F.action == "partok"))
@@ -266,7 +252,7 @@ async def deny_with_typed_reason(
         return
     await state.clear()
     policy = await _policy(services, view)
-    await _next_step(bot, ctx, state, *screens.decided_card(view, policy, ctx.locale))
+    await next_step(bot, ctx.user.id, state, *screens.decided_card(view, policy, ctx.locale))
 
 
 @routes.callback_query(EscalationStep.filter(F.action.in_({"back", "show"})))

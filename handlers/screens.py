@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
+from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 
@@ -21,3 +25,19 @@ async def show(
         await target.answer()
         return
     await target.answer(text, reply_markup=markup)
+
+
+async def next_step(
+    bot: Bot, chat_id: int, state: FSMContext, text: str, markup: InlineKeyboardMarkup
+) -> None:
+    """A new step after the person typed: the old step loses its buttons, the new one
+    arrives below their message, and its id is kept for later edits."""
+    data = await state.get_data()
+    if data.get("screen_id"):
+        # A gone or unchanged message is no obstacle here.
+        with suppress(TelegramBadRequest):
+            await bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=data["screen_id"], reply_markup=None
+            )
+    sent = await bot.send_message(chat_id, text, reply_markup=markup)
+    await state.update_data(screen_id=sent.message_id)
