@@ -240,7 +240,7 @@ class EscalationService:
                     .order_by(Member.id)
                 )
             ).all()
-            amount = from_minor(escalation.amount_minor, _currency(policy))
+            amount = from_minor(escalation.amount_minor, policy.currency)
             able = [
                 m
                 for m in members
@@ -273,7 +273,7 @@ class EscalationService:
         case: Case,
         amount: Decimal,
     ) -> Any:
-        spender = Spender(member.id, member.org_id, member.team_id, _currency(policy))
+        spender = Spender(member.id, member.org_id, member.team_id, policy.currency)
         usage = await count_usage(
             session,
             policy,
@@ -389,14 +389,6 @@ class EscalationService:
             escalation, member = await self._approver_of(session, telegram_user_id, escalation_id)
             await self._may_decide(session, escalation, member)
             policy = (await self.policies.in_force(escalation.org_id)).policy
-            return await self._view(session, policy, escalation)
-
-    async def view(self, actor: MemberView, escalation_id: int) -> EscalationView:
-        async with self.db.reading() as session:
-            escalation = await session.get(Escalation, escalation_id)
-            if escalation is None or escalation.org_id != actor.org_id:
-                raise ServiceError("no_such_case")
-            policy = (await self.policies.in_force(actor.org_id)).policy
             return await self._view(session, policy, escalation)
 
     async def queue(self, actor: MemberView) -> list[QueueItem]:
@@ -552,7 +544,7 @@ class EscalationService:
             escalation, member = await self._approver_of(session, telegram_user_id, escalation_id)
             current = await self.policies.in_force(org_id)
             policy = current.policy
-            currency = _currency(policy)
+            currency = policy.currency
             if escalation.state != "pending":
                 raise await self._too_late(session, escalation)
             case = await session.get(Case, escalation.case_id, populate_existing=True)
@@ -916,7 +908,3 @@ def _reaches(role: str, level: str) -> bool:
         return Role(role).at_least(Role(level))
     except ValueError:
         return False
-
-
-def _currency(policy: Policy) -> str:
-    return policy.currency
