@@ -52,12 +52,15 @@ def make_dispatcher(
     i18n: I18n,
 ) -> Dispatcher:
     from handlers import (
-        cases,
+        case_card,
         common,
         escalations,
         invite,
         language,
+        new_case,
         policy,
+        remedy,
+        resolve,
         start,
         stats,
         survey,
@@ -85,7 +88,10 @@ def make_dispatcher(
                 policy,
                 escalations,
                 stats,
-                cases,
+                new_case,
+                remedy,
+                resolve,
+                case_card,
                 common,
             )
         )

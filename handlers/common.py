@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from aiogram import Bot, F
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -29,8 +32,15 @@ async def help_screen(message: Message, ctx: Context) -> None:
 
 
 @routes.message(Command("cancel"))
-async def cancel_command(message: Message, state: FSMContext) -> None:
+async def cancel_command(message: Message, state: FSMContext, bot: Bot) -> None:
+    screen_id = (await state.get_data()).get("screen_id")
     await state.clear()
+    if screen_id:
+        # The left step's buttons go too: nothing on screen invites a tap that does nothing.
+        with suppress(TelegramBadRequest):
+            await bot.edit_message_reply_markup(
+                chat_id=message.chat.id, message_id=screen_id, reply_markup=None
+            )
     await message.answer(onboarding.cancelled())
 
 
@@ -98,6 +108,9 @@ async def outdated(query: CallbackQuery) -> None:
 async def unexpected(message: Message, ctx: Context, state: FSMContext) -> None:
     if ctx.member is None:
         await message.answer(_("Please finish joining with the buttons above, or /cancel."))
+        return
+    if (message.text or "").startswith("/"):
+        await message.answer(_("There is no such command. See /help for what I can do."))
         return
     if await state.get_state():
         await message.answer(_("Please use the buttons above, or /cancel."))

@@ -22,8 +22,9 @@ from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
 from bot.services.escalations import EscalationView
+from handlers.filters import Typed
 from handlers.routing import Routes
-from handlers.screens import next_step, show
+from handlers.screens import next_step, show, step_error
 from policies.model import Policy
 
 routes = Routes("escalations")
@@ -152,13 +153,11 @@ async def ask_part(
         await show(query, *screens.ask_part(view, ctx.locale))
 
 
-@routes.message(Deciding.amount, F.text)
+@routes.message(Deciding.amount, Typed())
 async def typed_part(
     message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
 ) -> None:
     text = message.text or ""
-    if text.startswith("/"):
-        return
     data = await state.get_data()
     try:
         view = await services.escalations.for_approver(ctx.user.id, data["escalation_id"])
@@ -169,7 +168,8 @@ async def typed_part(
             )
     except ServiceError as error:
         # The step stays: the approver types the amount again.
-        await message.answer(_refusal(error, ctx))
+        back = screens.back_button(data["escalation_id"])
+        await step_error(bot, ctx.user.id, state, _refusal(error, ctx), back)
         return
     await state.update_data(amount=str(amount))
     await state.set_state(Deciding.confirm)
@@ -232,13 +232,11 @@ async def deny_with_preset(
     await _decide(query, ctx, services, state, view.id, "deny", reason=f"@{callback_data.value}")
 
 
-@routes.message(Deciding.reason, F.text)
+@routes.message(Deciding.reason, Typed())
 async def deny_with_typed_reason(
     message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
 ) -> None:
     text = message.text or ""
-    if text.startswith("/"):
-        return
     data = await state.get_data()
     try:
         view = await services.escalations.decide(
@@ -246,9 +244,12 @@ async def deny_with_typed_reason(
         )
     except ServiceError as error:
         log.warning("refused %s on a typed denial from user %s", error.code, ctx.user.id)
+        if error.code in ("reason_needed", "note_too_long"):
+            back = screens.back_button(data["escalation_id"])
+            await step_error(bot, ctx.user.id, state, _refusal(error, ctx), back)
+            return
         await message.answer(_refusal(error, ctx))
-        if error.code not in ("reason_needed", "note_too_long"):
-            await state.clear()
+        await state.clear()
         return
     await state.clear()
     policy = await _policy(services, view)

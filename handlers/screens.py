@@ -7,7 +7,7 @@ from contextlib import suppress
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 
 async def show(
@@ -41,3 +41,14 @@ async def next_step(
             )
     sent = await bot.send_message(chat_id, text, reply_markup=markup)
     await state.update_data(screen_id=sent.message_id)
+
+
+async def step_error(
+    bot: Bot, chat_id: int, state: FSMContext, text: str, back: InlineKeyboardButton
+) -> None:
+    """What was typed cannot be taken: said below it, with Back and Cancel (the step's own
+    message may have scrolled off). The step stays open; this message becomes its screen."""
+    from bot.render.common import cancel_button
+
+    markup = InlineKeyboardMarkup(inline_keyboard=[[back, cancel_button()]])
+    await next_step(bot, chat_id, state, text, markup)

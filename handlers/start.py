@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot, F
-from aiogram.filters import CommandObject, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -11,7 +11,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.render import errors, onboarding
 from bot.render.callbacks import JoinStep, LanguagePick
-from bot.render.common import new_case_keyboard
+from bot.render.common import floor_keyboard
 from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
@@ -105,8 +105,41 @@ async def join(
         await set_member_menu(bot, i18n, joined.member, several)
         await show(query, onboarding.home(joined.member, several, welcome=True))
         await bot.send_message(
-            ctx.user.id, onboarding.new_case_hint(), reply_markup=new_case_keyboard()
+            ctx.user.id, onboarding.new_case_hint(), reply_markup=floor_keyboard()
         )
+
+
+@routes.message(StateFilter(Onboarding.language, Onboarding.confirm), ~Command("cancel"))
+async def finish_joining_first(
+    message: Message, ctx: Context, services: Services, state: FSMContext, i18n: I18n
+) -> None:
+    """Someone who opened an invite but has not joined yet writes or sends a command: nothing
+    of the bot is theirs yet, so they are shown the way back to the joining screen."""
+    data = await state.get_data()
+    language = data.get("language", ctx.locale)
+    with i18n.use_locale(language):
+        screen = onboarding.choose_language(language)
+        if await state.get_state() == Onboarding.confirm.state:
+            try:
+                screen = onboarding.confirm_join(
+                    await services.invites.offer(data["invite_id"], ctx.user.id)
+                )
+            except ServiceError as error:
+                await state.clear()
+                await message.answer(errors.refusal(error))
+                return
+        text, markup = screen
+        await message.answer(
+            "\n\n".join((onboarding.finish_joining_first(), text)), reply_markup=markup
+        )
+
+
+@routes.message(StateFilter(Onboarding.language, Onboarding.confirm), Command("cancel"))
+async def cancel_joining(message: Message, state: FSMContext, i18n: I18n, ctx: Context) -> None:
+    language = (await state.get_data()).get("language", ctx.locale)
+    await state.clear()
+    with i18n.use_locale(language):
+        await message.answer(onboarding.cancelled())
 
 
 @routes.message(CommandStart())
@@ -114,5 +147,5 @@ async def home(message: Message, ctx: Context, state: FSMContext) -> None:
     await state.clear()
     assert ctx.member is not None
     await message.answer(
-        onboarding.home(ctx.member, ctx.org_count > 1), reply_markup=new_case_keyboard()
+        onboarding.home(ctx.member, ctx.org_count > 1), reply_markup=floor_keyboard()
     )

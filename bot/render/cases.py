@@ -471,3 +471,8 @@ def _decided_entry(
         reason = reason_text(str(payload.get("reason") or ""), policy, locale)
         return _("denied: {reason} ({name})").format(reason=reason, name=who)
     return _("taken over by {name}").format(name=who)
+
+
+def back_button(action: str, value: str = "", case_id: int = 0) -> InlineKeyboardButton:
+    """Back to a step, for an error reply that keeps the step open."""
+    return _button(_("Back"), action, value, case_id)

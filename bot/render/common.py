@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from html import escape
 
 from aiogram.types import BotCommand, InlineKeyboardButton, KeyboardButton, ReplyKeyboardMarkup
@@ -113,11 +114,38 @@ def commands_for(role: str, several_orgs: bool = False) -> list[BotCommand]:
     return menu
 
 
-def new_case_keyboard() -> ReplyKeyboardMarkup:
-    """The one button a person on the floor needs at any moment."""
+def floor_keyboard() -> ReplyKeyboardMarkup:
+    """What a person on the floor needs at any moment, one thumb away."""
     return ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text=_("New case"))]], resize_keyboard=True, is_persistent=True
+        keyboard=[
+            [KeyboardButton(text=_("New case"))],
+            [KeyboardButton(text=_("My cases")), KeyboardButton(text=_("Authority"))],
+        ],
+        resize_keyboard=True,
+        is_persistent=True,
     )
+
+
+# The phone keyboard's labels and what each does; the keyboard may be in any of the
+# languages (it changes only when the bot sends it again).
+# (floor_keyboard's _() calls put these msgids in the catalogs).
+_KEYBOARD = {"new": "New case", "my": "My cases", "authority": "Authority"}
+
+
+@cache
+def _keyboard_labels() -> dict[str, str]:
+    from bot.i18n import LOCALES, translations
+
+    return {
+        translations(locale).gettext(msgid): action
+        for locale in LOCALES
+        for action, msgid in _KEYBOARD.items()
+    }
+
+
+def keyboard_action(text: str) -> str | None:
+    """ "new", "my" or "authority" when the text is a tap on the phone keyboard."""
+    return _keyboard_labels().get(text.strip())
 
 
 def stranger_commands() -> list[BotCommand]:

@@ -347,3 +347,9 @@ class BotNotices:
         self, name: str, org_name: str, locale: str
     ) -> tuple[str, dict[str, Any] | None]:
         return self._render(locale, lambda: (unreachable(name, org_name), None))
+
+
+def back_button(escalation_id: int) -> InlineKeyboardButton:
+    """Back to the approval card, for an error reply that keeps a typed step open."""
+    data = EscalationStep(action="back", escalation_id=escalation_id).pack()
+    return InlineKeyboardButton(text=_("Back"), callback_data=data)

@@ -44,6 +44,10 @@ def invite_problem(code: str) -> str:
     return problems[code]
 
 
+def finish_joining_first() -> str:
+    return _("You have not joined yet. Finish joining with the buttons below, or /cancel.")
+
+
 def choose_language(selected: str) -> Screen:
     text = _("<b>Language</b>\nChoose the language for casebot:")
     rows = [*language_buttons(selected), [cancel_button()]]

@@ -20,7 +20,7 @@ async def frontline(h: Harness) -> SandboxUser:
 
 async def test_shortest_path_is_tap_message_tap(harness: Harness) -> None:
     olena = await frontline(harness)
-    assert olena.reply_keyboard == [["Новий випадок"]]
+    assert olena.reply_keyboard == [["Новий випадок"], ["Мої випадки", "Повноваження"]]
     await olena.tap("Новий випадок")
     await olena.expect("Чого стосується проблема?")
     await olena.press("Очікування")  # tap 1
@@ -111,7 +111,9 @@ async def test_give_within_authority_then_partial_with_bad_amounts_explained(
         ("999999999999", "Сума завелика. Перевірте її та введіть ще раз."),
     ]:
         await olena.send(typed)
-        assert (await olena.expect()).text == reply
+        refused = await olena.expect(reply)
+        # The step stays open, and its way back is right under the refusal.
+        assert refused.text == reply and refused.button_labels == ["Назад", "Скасувати"]
 
     await olena.send("30")
     confirm = await olena.expect("Подарунок: 30,00\xa0USD")
@@ -335,7 +337,9 @@ async def test_stale_forged_and_oversized_input_change_nothing(harness: Harness)
     await olena.press("Інше")
     await olena.expect("Опишіть проблему")
     await olena.send("ш" * 3001)
-    assert (await olena.expect()).text == "Опис задовгий: щонайбільше 3000 символів."
+    too_long = await olena.expect("Опис задовгий")
+    assert too_long.text == "Опис задовгий: щонайбільше 3000 символів."
+    assert too_long.button_labels == ["Назад", "Скасувати"]
     await olena.send("Коротко")
     await olena.expect("Хто клієнт?")
     await olena.press("Створити")

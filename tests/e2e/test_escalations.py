@@ -133,7 +133,9 @@ async def test_story_in_three_languages(harness: Harness) -> None:
         ("abc", "I could not read that amount. Type it like this: 1,500.50."),
     ]:
         await sarah.send(typed)
-        assert (await sarah.expect()).text == reply
+        refused = await sarah.expect(reply)
+        # The step stays open, and its way back is right under the refusal.
+        assert refused.text == reply and refused.button_labels == ["Back", "Cancel"]
     await sarah.send("60")
     confirm = await sarah.expect("Approve $60.00 of $100.00 · Refund?")
     await sarah.press("Confirm", confirm)

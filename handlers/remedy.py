@@ -1,0 +1,230 @@
+"""Giving a remedy: what, how much, the policy's decision, confirm; /authority."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from decimal import Decimal
+from html import escape
+
+from aiogram import Bot, F
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.i18n import format_money
+from bot.money import parse_amount
+from bot.render import cases as screens
+from bot.render import errors
+from bot.render.callbacks import CaseStep
+from bot.services import Services
+from bot.services.context import Context
+from bot.services.errors import ServiceError
+from handlers.case_view import (
+    message_id,
+    policy_of,
+    refuse,
+)
+from handlers.filters import KeyboardTap, Typed
+from handlers.routing import Routes
+from handlers.screens import next_step, show, step_error
+from policies.engine import Outcome
+from policies.explain import explain, role_name
+
+routes = Routes("remedy")
+log = logging.getLogger(__name__)
+
+
+class GiveRemedy(StatesGroup):
+    remedy = State()
+    amount = State()
+    confirm = State()
+
+
+@routes.callback_query(CaseStep.filter(F.action == "remedy"))
+async def pick_remedy(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    assert ctx.member is not None
+    try:
+        case = await services.cases.for_action(ctx.member, callback_data.case_id)
+    except ServiceError as error:
+        await refuse(query, error)
+        return
+    if case.state not in ("open", "reopened"):
+        await refuse(query, ServiceError("case_not_open"))
+        return
+    await state.set_state(GiveRemedy.remedy)
+    await state.set_data({"case_id": case.id, "screen_id": message_id(query)})
+    await show(query, *screens.choose_remedy(case, await policy_of(services, ctx), ctx.locale))
+
+
+@routes.callback_query(GiveRemedy.remedy, CaseStep.filter(F.action == "rem"))
+async def chosen_remedy(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    assert ctx.member is not None
+    policy = await policy_of(services, ctx)
+    remedy = policy.remedies.get(callback_data.value)
+    data = await state.get_data()
+    if remedy is None or data.get("case_id") != callback_data.case_id:
+        await query.answer()
+        return
+    await state.update_data(remedy=remedy.key)
+    case = await services.cases.get(ctx.member, callback_data.case_id)
+    if not remedy.money:
+        await _decide(query, ctx, services, state, Decimal(0))
+        return
+    authority = await services.cases.authority(ctx.member, remedy.key, case.id)
+    await state.set_state(GiveRemedy.amount)
+    line = screens.authority_line(authority, policy, ctx.member, ctx.locale)
+    await show(
+        query,
+        *screens.ask_amount(
+            case, remedy.labels.get(ctx.locale), ctx.member.currency, ctx.locale, line
+        ),
+    )
+
+
+@routes.callback_query(GiveRemedy.confirm, CaseStep.filter(F.action == "amount"))
+async def back_to_amount(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    data = await state.get_data()
+    await chosen_remedy(
+        query,
+        CaseStep(action="rem", value=data.get("remedy", ""), case_id=callback_data.case_id),
+        ctx,
+        services,
+        state,
+    )
+
+
+@routes.message(GiveRemedy.amount, Typed())
+async def typed_amount(
+    message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
+) -> None:
+    assert ctx.member is not None and message.text is not None
+    try:
+        amount = parse_amount(message.text, ctx.locale, ctx.member.currency)
+    except ServiceError as error:
+        # The step stays; the person types the amount again.
+        case_id = (await state.get_data()).get("case_id", 0)
+        back = screens.back_button("remedy", case_id=case_id)
+        await step_error(bot, ctx.user.id, state, errors.refusal(error), back)
+        return
+    await _decide(None, ctx, services, state, amount, bot)
+
+
+async def _decide(
+    query: CallbackQuery | None,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+    amount: Decimal,
+    bot: Bot | None = None,
+) -> None:
+    assert ctx.member is not None
+    data = await state.get_data()
+    policy = await policy_of(services, ctx)
+    case = await services.cases.get(ctx.member, data["case_id"])
+    decision = await services.cases.preview(ctx.member, case.id, data["remedy"], amount)
+    # A fresh key per confirmation screen: a double tap on it records one spend.
+    await state.update_data(amount=str(amount), request_key=secrets.token_urlsafe(16))
+    await state.set_state(GiveRemedy.confirm)
+    money = ctx.member.currency
+    screen = screens.decision_screen(
+        case,
+        policy.remedies[data["remedy"]].labels.get(ctx.locale),
+        format_money(amount, money, ctx.locale),
+        decision,
+        explain(decision, policy, ctx.locale),
+        format_money(decision.now, money, ctx.locale),
+        format_money(decision.rest, money, ctx.locale),
+    )
+    if query is not None:
+        await show(query, *screen)
+    else:
+        assert bot is not None
+        await next_step(bot, ctx.user.id, state, *screen)
+
+
+@routes.callback_query(GiveRemedy.confirm, CaseStep.filter(F.action == "go"))
+async def confirm(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    assert ctx.member is not None
+    data = await state.get_data()
+    if data.get("case_id") != callback_data.case_id:
+        await query.answer()
+        return
+    try:
+        result = await services.cases.give(
+            ctx.member,
+            callback_data.case_id,
+            data["remedy"],
+            Decimal(data["amount"]),
+            data["request_key"],
+            mode=callback_data.value,
+        )
+    except ServiceError as error:
+        await refuse(query, error)
+        return
+    if (
+        result.given == 0
+        and result.escalated == 0
+        and not result.repeated
+        and (result.decision.outcome != Outcome.ALLOWED)
+    ):
+        # Authority changed since the screen was shown (someone spent meanwhile): show anew.
+        await _decide(query, ctx, services, state, Decimal(data["amount"]))
+        return
+    await state.clear()
+    policy = await policy_of(services, ctx)
+    case = await services.cases.get(ctx.member, callback_data.case_id)
+    money = ctx.member.currency
+    approvers = None
+    if result.approvers and result.approver_role:
+        approvers = "{names} ({role})".format(
+            names=escape(", ".join(result.approvers)),
+            role=role_name(result.approver_role, ctx.locale),
+        )
+    elif result.approver_role and not result.admins:
+        approvers = role_name(result.approver_role, ctx.locale)
+    screen = screens.given_screen(
+        case,
+        policy.remedies[data["remedy"]].labels.get(ctx.locale),
+        format_money(result.given, money, ctx.locale) if result.given else None,
+        format_money(result.escalated, money, ctx.locale) if result.escalated else None,
+        approvers,
+        escape(", ".join(result.admins)) if result.admins else None,
+    )
+    await show(query, *screen)
+
+
+@routes.message(Command("authority"))
+@routes.message(KeyboardTap("authority"))
+async def show_authority(message: Message, ctx: Context, services: Services) -> None:
+    assert ctx.member is not None
+    policy = await policy_of(services, ctx)
+    decisions = [
+        (remedy, await services.cases.authority(ctx.member, remedy)) for remedy in policy.remedies
+    ]
+    await message.answer(screens.authority_screen(decisions, policy, ctx.member, ctx.locale))
