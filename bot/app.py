@@ -53,6 +53,7 @@ def make_dispatcher(
 ) -> Dispatcher:
     from handlers import (
         case_card,
+        case_media,
         common,
         escalations,
         invite,
@@ -92,6 +93,7 @@ def make_dispatcher(
                 remedy,
                 resolve,
                 case_card,
+                case_media,
                 common,
             )
         )

@@ -86,6 +86,17 @@ def format_money(amount: Decimal, currency: str, locale: str) -> str:
     return format_currency(amount, currency, locale=where)
 
 
+def format_money_short(amount: Decimal, currency: str, locale: str) -> str:
+    """For buttons: "$150" rather than "$150.00" when the amount is whole."""
+    if amount != amount.to_integral_value():
+        return format_money(amount, currency, locale)
+    where = babel_locale(locale)
+    if locale == "en" and get_currency_symbol(currency, locale=where) == currency:
+        where = Locale.parse(_HOME_FORMAT.get(currency, str(where)))
+    pattern = where.currency_formats["standard"].pattern.replace(".00", "")
+    return format_currency(amount, currency, format=pattern, locale=where, currency_digits=False)
+
+
 def format_number(value: Decimal | int, locale: str) -> str:
     return format_decimal(value, locale=babel_locale(locale))
 

@@ -91,6 +91,23 @@ def enqueue_photo(
     )
 
 
+def enqueue_media(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    chat_id: int,
+    kind: str,
+    file_id: str,
+    caption: str,
+    org_id: int | None = None,
+) -> OutboxMessage:
+    """Queue a photo or a voice note (`kind`) that Telegram already holds, sent again by its
+    file id (a case's own photo to its approver), inside the caller's transaction."""
+    method = {"photo": "sendPhoto", "voice": "sendVoice"}[kind]
+    payload = {"file_id": file_id, "caption": caption}
+    return _queue(session, clock, chat_id=chat_id, method=method, payload=payload, org_id=org_id)
+
+
 def _queue(
     session: AsyncSession,
     clock: Clock,
@@ -246,9 +263,19 @@ class OutboxSender:
                 message_id = (
                     payload["message_id"] if isinstance(result, bool) else (result.message_id)
                 )
+            elif row.method == "sendPhoto" and "file_id" in payload:
+                sent = await self.bot.send_photo(
+                    row.chat_id, payload["file_id"], caption=payload["caption"]
+                )
+                message_id = sent.message_id
             elif row.method == "sendPhoto":
                 photo = BufferedInputFile(base64.b64decode(payload["photo"]), payload["filename"])
                 sent = await self.bot.send_photo(row.chat_id, photo, caption=payload["caption"])
+                message_id = sent.message_id
+            elif row.method == "sendVoice":
+                sent = await self.bot.send_voice(
+                    row.chat_id, payload["file_id"], caption=payload["caption"]
+                )
                 message_id = sent.message_id
             else:
                 sent = await self.bot.send_message(

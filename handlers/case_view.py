@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from decimal import Decimal
 from html import escape
 from typing import Any
 
@@ -14,7 +16,10 @@ from bot.render import errors
 from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
+from policies.engine import Decision, Outcome
 from policies.explain import role_name
+from policies.model import Policy
+from policies.presets import quick_gives
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +36,13 @@ def first_money_remedy(policy: Any) -> str:
 async def card_screen(ctx: Context, services: Services, case_id: int) -> tuple[str, Any]:
     assert ctx.member is not None
     policy = await policy_of(services, ctx)
-    case = await services.cases.get(ctx.member, case_id)
+    # Only whom it concerns sees the card (a forged "card" button included).
+    case = await services.cases.for_action(ctx.member, case_id)
     authority = None
-    if case.state in ("open", "reopened"):
+    quick: list[screens.Preset] = []
+    if case.state in ("open", "reopened", "escalated"):
         authority = await services.cases.authority(ctx.member, first_money_remedy(policy), case.id)
+        quick = await quick_presets(ctx, services, policy, case.id)
     deadline = await services.lifecycle.reopen_deadline(ctx.member, case.id)
     may_reopen = (
         deadline is not None
@@ -51,8 +59,44 @@ async def card_screen(ctx: Context, services: Services, case_id: int) -> tuple[s
         if names and role:
             waiting = f"{escape(', '.join(names))} ({role_name(role, ctx.locale)})"
     return screens.card(
-        case, policy, ctx.member, ctx.locale, authority, may_reopen, rating, history, waiting
+        case,
+        policy,
+        ctx.member,
+        ctx.locale,
+        authority,
+        may_reopen,
+        rating,
+        history,
+        waiting,
+        quick=quick,
     )
+
+
+def room_of(decision: Decision) -> Decimal | None:
+    """What the member may give now for the decision's remedy; None: no limit."""
+    if decision.unlimited:
+        return None
+    if decision.outcome == Outcome.FORBIDDEN:
+        return Decimal(0)
+    return min((check.remaining for check in decision.checks), default=Decimal(0))
+
+
+def offered(remedy: str, amounts: Iterable[Decimal], authority: Decision) -> list[screens.Preset]:
+    room = room_of(authority)
+    return [screens.Preset(remedy, a, room is None or a <= room) for a in amounts]
+
+
+async def quick_presets(
+    ctx: Context, services: Services, policy: Policy, case_id: int
+) -> list[screens.Preset]:
+    """The card's one-tap gives: the quick remedy's presets, marked where approval is due."""
+    assert ctx.member is not None
+    gives = quick_gives(policy, ctx.member.role)
+    found: list[screens.Preset] = []
+    for remedy in dict.fromkeys(remedy for remedy, _ in gives):
+        authority = await services.cases.authority(ctx.member, remedy, case_id)
+        found += offered(remedy, (a for r, a in gives if r == remedy), authority)
+    return found
 
 
 async def refuse(query: CallbackQuery, error: ServiceError) -> None:

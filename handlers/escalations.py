@@ -4,10 +4,12 @@ requester gives what was approved."""
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from decimal import Decimal
 
 from aiogram import Bot, F
-from aiogram.filters import Command
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -16,8 +18,9 @@ from bot.i18n import format_moment, format_money
 from bot.money import parse_amount
 from bot.render import errors
 from bot.render import escalations as screens
-from bot.render.callbacks import EscalationStep
+from bot.render.callbacks import Cancel, EscalationStep
 from bot.render.cases import given_screen
+from bot.render.onboarding import cancelled
 from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
@@ -131,13 +134,64 @@ async def _begin(
     if view is None:
         return None
     await state.set_state(step)
-    await state.set_data(
-        {
-            "escalation_id": view.id,
-            "screen_id": query.message.message_id if query.message else None,
-        }
-    )
+    card_id = query.message.message_id if query.message else None
+    # The card's own message is kept apart from the step's screen: an error reply may become
+    # the screen, but leaving the step always puts the card back where the outbox edits it.
+    await state.set_data({"escalation_id": view.id, "screen_id": card_id, "card_id": card_id})
     return view
+
+
+async def _restore_card(
+    bot: Bot, ctx: Context, services: Services, state: FSMContext, view: EscalationView
+) -> bool:
+    """The approval card back in its own message, the step's other screen without buttons;
+    False when the dialogue kept no card."""
+    data = await state.get_data()
+    await state.clear()
+    card_id, screen_id = data.get("card_id"), data.get("screen_id")
+    if card_id is None:
+        return False
+    text, markup = screens.card(view, await _policy(services, view), ctx.locale)
+    with suppress(TelegramBadRequest):
+        await bot.edit_message_text(
+            text, chat_id=ctx.user.id, message_id=card_id, reply_markup=markup
+        )
+    if screen_id and screen_id != card_id:
+        with suppress(TelegramBadRequest):
+            await bot.edit_message_reply_markup(
+                chat_id=ctx.user.id, message_id=screen_id, reply_markup=None
+            )
+    return True
+
+
+async def _leave_decision(bot: Bot, ctx: Context, services: Services, state: FSMContext) -> bool:
+    """Cancelled mid-decision: nothing decided; the card ready to tap again, when it still
+    waits (False: the request is gone or decided, and only the dialogue ends)."""
+    data = await state.get_data()
+    try:
+        view = await services.escalations.for_approver(ctx.user.id, data["escalation_id"])
+    except ServiceError:
+        await state.clear()
+        return False
+    return await _restore_card(bot, ctx, services, state, view)
+
+
+@routes.message(StateFilter(Deciding), Command("cancel"))
+async def cancel_typed_decision(
+    message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
+) -> None:
+    await _leave_decision(bot, ctx, services, state)
+    await message.answer(cancelled())
+
+
+@routes.callback_query(StateFilter(Deciding), Cancel.filter())
+async def cancel_decision(
+    query: CallbackQuery, ctx: Context, services: Services, state: FSMContext, bot: Bot
+) -> None:
+    if await _leave_decision(bot, ctx, services, state):
+        await query.answer(cancelled())
+    else:
+        await show(query, cancelled())
 
 
 @routes.callback_query(EscalationStep.filter(F.action == "part"))
@@ -263,9 +317,17 @@ async def back_to_card(
     ctx: Context,
     services: Services,
     state: FSMContext,
+    bot: Bot,
 ) -> None:
     view = await _for_approver(query, ctx, services, callback_data.escalation_id)
     if view is None:
+        return
+    data = await state.get_data()
+    here = query.message.message_id if query.message else None
+    if data.get("escalation_id") == view.id and data.get("card_id") not in (None, here):
+        # Back from an error reply: the card returns to its own message.
+        await _restore_card(bot, ctx, services, state, view)
+        await query.answer()
         return
     await state.clear()
     await show(query, *screens.card(view, await _policy(services, view), ctx.locale))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -11,6 +14,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.render import errors, onboarding
 from bot.render.callbacks import LanguagePick
+from bot.render.common import floor_keyboard
 from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
@@ -52,4 +56,11 @@ async def set_language(
     assert updated.member is not None
     await set_member_menu(bot, i18n, updated.member, updated.org_count > 1)
     with i18n.use_locale(updated.member.language):
-        await show(query, onboarding.language_set())
+        # The phone keyboard changes only with a new message: the picker gives way to it.
+        await query.answer()
+        if isinstance(query.message, Message):
+            with suppress(TelegramBadRequest):
+                await query.message.delete()
+        await bot.send_message(
+            ctx.user.id, onboarding.language_set(), reply_markup=floor_keyboard()
+        )

@@ -61,7 +61,12 @@ async def pick_category(
         await query.answer()
         return
     label = policy.categories[callback_data.value].get(ctx.locale)
-    await state.update_data(category=callback_data.value, category_label=label)
+    data = await state.update_data(category=callback_data.value, category_label=label)
+    if data.get("photo") or data.get("voice"):
+        # Described already (a photo or voice note sent before /new): on to the customer.
+        await state.set_state(NewCase.customer)
+        await show(query, *screens.ask_customer(label))
+        return
     await state.set_state(NewCase.description)
     await show(query, *screens.ask_description(label))
 
@@ -92,16 +97,48 @@ async def take_customer(
     key = " ".join(message.text.split())
     await state.update_data(customer=key)
     history_text = None
+    open_case = None
     earlier, spent = await services.cases.customer_history(ctx.member, key)
     if earlier:
         history_text = screens.returning_customer(
             len(earlier), format_money(spent, ctx.member.currency, ctx.locale)
         )
+        # Still open: this may be the same problem again, better added than logged twice.
+        open_case = await services.cases.open_case_of_customer(ctx.member, key)
     await state.set_state(NewCase.words)
     data = await state.get_data()
     await next_step(
-        bot, ctx.user.id, state, *screens.ask_words(data["category_label"], history_text)
+        bot,
+        ctx.user.id,
+        state,
+        *screens.ask_words(data["category_label"], history_text, open_case),
     )
+
+
+@routes.callback_query(NewCase.words, CaseStep.filter(F.action == "addto"))
+async def add_to_open_case(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    """The returning customer's open case gets the new description; no second case."""
+    assert ctx.member is not None
+    data = await state.get_data()
+    try:
+        case = await services.cases.add_to(
+            ctx.member,
+            callback_data.case_id,
+            data.get("description", ""),
+            photo_file_id=data.get("photo"),
+            voice_file_id=data.get("voice"),
+        )
+    except ServiceError as error:
+        await query.answer(errors.refusal(error), show_alert=True)
+        return
+    await state.clear()
+    await show(query, *await card_screen(ctx, services, case.id))
 
 
 @routes.message(NewCase.words, Typed())

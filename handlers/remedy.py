@@ -22,18 +22,26 @@ from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
 from handlers.case_view import (
+    case_or_refuse,
     message_id,
+    offered,
     policy_of,
     refuse,
 )
 from handlers.filters import KeyboardTap, Typed
+from handlers.resolve import ask_first_contact
 from handlers.routing import Routes
 from handlers.screens import next_step, show, step_error
 from policies.engine import Outcome
 from policies.explain import explain, role_name
+from policies.presets import presets, quick_gives
 
 routes = Routes("remedy")
 log = logging.getLogger(__name__)
+
+
+# What a Confirm button may ask of CaseService.give ("close": give, then resolve).
+_MODES = ("give", "close", "now", "split", "ask")
 
 
 class GiveRemedy(StatesGroup):
@@ -56,7 +64,7 @@ async def pick_remedy(
     except ServiceError as error:
         await refuse(query, error)
         return
-    if case.state not in ("open", "reopened"):
+    if case.state not in ("open", "reopened", "escalated"):
         await refuse(query, ServiceError("case_not_open"))
         return
     await state.set_state(GiveRemedy.remedy)
@@ -87,12 +95,79 @@ async def chosen_remedy(
     authority = await services.cases.authority(ctx.member, remedy.key, case.id)
     await state.set_state(GiveRemedy.amount)
     line = screens.authority_line(authority, policy, ctx.member, ctx.locale)
+    amounts = presets(policy, ctx.member.role, remedy.key)
     await show(
         query,
         *screens.ask_amount(
-            case, remedy.labels.get(ctx.locale), ctx.member.currency, ctx.locale, line
+            case,
+            remedy.labels.get(ctx.locale),
+            ctx.member.currency,
+            ctx.locale,
+            line,
+            offered(remedy.key, amounts, authority),
+            policy,
         ),
     )
+
+
+def _preset(value: str) -> Decimal | None:
+    try:
+        amount = Decimal(value)
+    except ArithmeticError:
+        return None
+    return amount if amount.is_finite() else None
+
+
+@routes.callback_query(GiveRemedy.amount, CaseStep.filter(F.action == "pre"))
+async def chosen_preset(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    """A preset amount tapped: straight to the policy's decision."""
+    assert ctx.member is not None
+    data = await state.get_data()
+    amount = _preset(callback_data.value)
+    policy = await policy_of(services, ctx)
+    if (
+        data.get("case_id") != callback_data.case_id
+        or amount is None
+        or amount not in presets(policy, ctx.member.role, data.get("remedy", ""))
+    ):
+        await query.answer()  # a forged or outdated button does nothing
+        return
+    await _decide(query, ctx, services, state, amount)
+
+
+@routes.callback_query(CaseStep.filter(F.action == "qg"))
+async def quick_give(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    """A quick give on the case card: remedy and amount in one tap, then the decision."""
+    assert ctx.member is not None
+    remedy, _, typed = callback_data.value.partition("=")
+    amount = _preset(typed)
+    policy = await policy_of(services, ctx)
+    if amount is None or (remedy, amount) not in quick_gives(policy, ctx.member.role):
+        await query.answer()
+        return
+    case = await case_or_refuse(query, ctx, services, callback_data.case_id)
+    if case is None:
+        return
+    if case.state not in ("open", "reopened", "escalated"):
+        await refuse(query, ServiceError("case_not_open"))
+        return
+    await state.set_state(GiveRemedy.amount)
+    await state.set_data(
+        {"case_id": case.id, "remedy": remedy, "screen_id": message_id(query), "from_card": True}
+    )
+    await _decide(query, ctx, services, state, amount)
 
 
 @routes.callback_query(GiveRemedy.confirm, CaseStep.filter(F.action == "amount"))
@@ -154,6 +229,7 @@ async def _decide(
         explain(decision, policy, ctx.locale),
         format_money(decision.now, money, ctx.locale),
         format_money(decision.rest, money, ctx.locale),
+        back_to_card=bool(data.get("from_card")),
     )
     if query is not None:
         await show(query, *screen)
@@ -172,9 +248,10 @@ async def confirm(
 ) -> None:
     assert ctx.member is not None
     data = await state.get_data()
-    if data.get("case_id") != callback_data.case_id:
+    if data.get("case_id") != callback_data.case_id or callback_data.value not in _MODES:
         await query.answer()
         return
+    close = callback_data.value == "close"
     try:
         result = await services.cases.give(
             ctx.member,
@@ -182,7 +259,7 @@ async def confirm(
             data["remedy"],
             Decimal(data["amount"]),
             data["request_key"],
-            mode=callback_data.value,
+            mode="give" if close else callback_data.value,
         )
     except ServiceError as error:
         await refuse(query, error)
@@ -199,6 +276,10 @@ async def confirm(
     await state.clear()
     policy = await policy_of(services, ctx)
     case = await services.cases.get(ctx.member, callback_data.case_id)
+    if close and not result.escalated:
+        # Confirm & close: the outcome is "resolved with remedy"; one question is left.
+        await ask_first_contact(query, state, case, "with_remedy")
+        return
     money = ctx.member.currency
     approvers = None
     if result.approvers and result.approver_role:

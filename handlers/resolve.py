@@ -14,8 +14,10 @@ from bot.render import cases as screens
 from bot.render import errors
 from bot.render.callbacks import CaseStep
 from bot.services import Services
+from bot.services.cases import CaseView
 from bot.services.context import Context
 from bot.services.errors import ServiceError
+from handlers.case_lookup import FindCase, ask_for_code, code_refused, typed_code
 from handlers.case_view import (
     card_screen,
     case_or_refuse,
@@ -35,6 +37,10 @@ class ResolveCase(StatesGroup):
     outcome = State()
     first_contact = State()
     note = State()
+
+
+# Outcomes that are not a resolution at first contact: the question is not asked.
+NOT_SOLVED = ("unsatisfied", "unresolvable")
 
 
 class ReopenCase(StatesGroup):
@@ -57,6 +63,28 @@ async def start_resolve(
     await show(query, *screens.ask_outcome(case))
 
 
+@routes.callback_query(CaseStep.filter(F.action == "close"))
+async def close_with_remedy(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    """Close the case right after giving: the outcome "with remedy" goes without asking."""
+    case = await case_or_refuse(query, ctx, services, callback_data.case_id)
+    if case is not None:
+        await ask_first_contact(query, state, case, "with_remedy")
+
+
+async def ask_first_contact(
+    query: CallbackQuery, state: FSMContext, case: CaseView, outcome: str
+) -> None:
+    await state.set_state(ResolveCase.first_contact)
+    await state.set_data({"case_id": case.id, "outcome": outcome, "screen_id": message_id(query)})
+    await show(query, *screens.ask_first_contact(case))
+
+
 @routes.callback_query(ResolveCase.outcome, CaseStep.filter(F.action == "out"))
 async def chosen_outcome(
     query: CallbackQuery,
@@ -68,9 +96,12 @@ async def chosen_outcome(
     case = await case_or_refuse(query, ctx, services, callback_data.case_id)
     if case is None or callback_data.value not in screens.OUTCOME_LABELS:
         return
-    await state.update_data(outcome=callback_data.value)
-    await state.set_state(ResolveCase.first_contact)
-    await show(query, *screens.ask_first_contact(case))
+    if callback_data.value in NOT_SOLVED:
+        # Not a resolution at first contact by definition: nothing to ask.
+        await state.update_data(outcome=callback_data.value)
+        await _resolve(query, ctx, services, state, first_contact=False)
+        return
+    await ask_first_contact(query, state, case, callback_data.value)
 
 
 @routes.callback_query(ResolveCase.first_contact, CaseStep.filter(F.action == "fc"))
@@ -81,56 +112,55 @@ async def chosen_first_contact(
     services: Services,
     state: FSMContext,
 ) -> None:
-    case = await case_or_refuse(query, ctx, services, callback_data.case_id)
-    if case is None:
+    data = await state.get_data()
+    if data.get("case_id") != callback_data.case_id or callback_data.value not in ("yes", "no"):
+        await query.answer()
         return
-    await state.update_data(first_contact=callback_data.value == "yes")
-    await state.set_state(ResolveCase.note)
-    await show(query, *screens.ask_note(case))
-
-
-@routes.callback_query(ResolveCase.note, CaseStep.filter(F.action == "finish"))
-async def finish_without_note(
-    query: CallbackQuery, ctx: Context, services: Services, state: FSMContext, bot: Bot
-) -> None:
-    await _resolve(ctx, services, state, bot, query, None)
-
-
-@routes.message(ResolveCase.note, Typed())
-async def finish_with_note(
-    message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
-) -> None:
-    await _resolve(ctx, services, state, bot, None, message.text)
+    await _resolve(query, ctx, services, state, first_contact=callback_data.value == "yes")
 
 
 async def _resolve(
+    query: CallbackQuery,
     ctx: Context,
     services: Services,
     state: FSMContext,
-    bot: Bot,
-    query: CallbackQuery | None,
-    note: str | None,
+    first_contact: bool,
 ) -> None:
+    """Resolved at once; what follows (a note, the survey) is optional."""
     assert ctx.member is not None
     data = await state.get_data()
     try:
         await services.lifecycle.resolve(
-            ctx.member, data["case_id"], data["outcome"], bool(data["first_contact"]), note
+            ctx.member, data["case_id"], data["outcome"], first_contact
         )
     except ServiceError as error:
-        if query is not None:
-            await refuse(query, error)
-        else:
-            await bot.send_message(ctx.user.id, errors.refusal(error))
-        if error.code != "note_too_long":
-            await state.clear()
+        await state.clear()
+        await refuse(query, error)
         return
+    await state.set_state(ResolveCase.note)
+    await state.set_data({"case_id": data["case_id"], "screen_id": message_id(query)})
+    case = await services.cases.get(ctx.member, data["case_id"])
+    await show(query, *screens.resolved_screen(case))
+
+
+@routes.message(ResolveCase.note, Typed())
+async def typed_note(
+    message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
+) -> None:
+    assert ctx.member is not None and message.text is not None
+    data = await state.get_data()
+    try:
+        await services.lifecycle.add_note(ctx.member, data["case_id"], message.text)
+    except ServiceError as error:
+        if error.code == "note_too_long":
+            back = screens.back_button("card", case_id=data["case_id"])
+            await step_error(bot, ctx.user.id, state, errors.refusal(error), back)
+            return
+        await state.clear()
+        await message.answer(errors.refusal(error))
+        return
+    await next_step(bot, ctx.user.id, state, *await card_screen(ctx, services, data["case_id"]))
     await state.clear()
-    screen = await card_screen(ctx, services, data["case_id"])
-    if query is not None:
-        await show(query, *screen)
-    else:
-        await next_step(bot, ctx.user.id, state, *screen)
 
 
 @routes.callback_query(CaseStep.filter(F.action == "reopen"))
@@ -170,14 +200,20 @@ async def reopen_with_reason(
 
 
 @routes.message(Command("reopen"))
+@routes.message(FindCase.reopen, Typed())
 async def reopen_typed(
     message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
 ) -> None:
-    """/reopen K-7Q4F: a typed attempt gets the card (with the button) or the reason why not."""
+    """/reopen K-7Q4F (or 7q4f): asks the reason, or says why not; without a code, my cases
+    that can still be reopened, and a step that waits for the code."""
     assert ctx.member is not None
-    code = (message.text or "").partition(" ")[2].strip().upper()
+    typed = typed_code(message)
+    at_step = not (message.text or "").startswith("/")
+    if not typed:
+        await ask_for_code(message, ctx, services, state, reopen=True)
+        return
     try:
-        case = await services.cases.find(ctx.member, code)
+        case = await services.cases.find(ctx.member, typed)
         deadline = await services.lifecycle.reopen_deadline(ctx.member, case.id)
         if deadline is None:
             raise ServiceError("case_not_resolved")
@@ -185,8 +221,13 @@ async def reopen_typed(
             policy = await policy_of(services, ctx)
             raise ServiceError("reopen_window_over", days=policy.reopen_window_days)
     except ServiceError as error:
-        await message.answer(errors.refusal(error))
+        if at_step:
+            await code_refused(bot, ctx, state, error, reopen=True)
+        else:
+            await message.answer(errors.refusal(error))
         return
+    # At the step, the list's buttons go when the question comes.
+    screen_id = (await state.get_data()).get("screen_id") if at_step else None
     await state.set_state(ReopenCase.reason)
-    await state.set_data({"case_id": case.id})
+    await state.set_data({"case_id": case.id, "screen_id": screen_id})
     await next_step(bot, ctx.user.id, state, *screens.ask_reopen_reason(case))

@@ -1,20 +1,22 @@
-"""The customer's side of a survey link: language → CSAT → CES → comment → thanks."""
+"""The customer's side of a survey link: language → CSAT → CES → comment → thanks. The
+customer is a guest, not a member: whatever else they send gets a guest's line."""
 
 from __future__ import annotations
 
 from aiogram import F
-from aiogram.filters import CommandObject, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
 from bot.render import onboarding, survey
-from bot.render.callbacks import LanguagePick, SurveyStep
+from bot.render.callbacks import Cancel, LanguagePick, SurveyStep
 from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
 from bot.services.surveys import is_survey_token
+from handlers.filters import Typed
 from handlers.routing import Routes
 from handlers.screens import show
 
@@ -26,6 +28,11 @@ class SurveyFlow(StatesGroup):
     csat = State()
     ces = State()
     comment = State()
+    # Answered: what the guest sends later is thanked, not taken for a stranger's.
+    done = State()
+
+
+QUESTIONS = (SurveyFlow.language, SurveyFlow.csat, SurveyFlow.ces)
 
 
 @routes.message(CommandStart(deep_link=True, magic=F.args.func(is_survey_token)))
@@ -35,12 +42,20 @@ async def open_survey(
     ctx: Context,
     services: Services,
     state: FSMContext,
+    i18n: I18n,
 ) -> None:
     try:
         survey_id = await services.surveys.open(command.args or "")
     except ServiceError as error:
-        await state.clear()
-        await message.answer(survey.problem(error.code))
+        language = ctx.locale
+        if error.code == "survey_used" and error.params.get("by") == ctx.user.id:
+            # The same guest again: in the language they answered in.
+            language = str(error.params.get("language") or language)
+            await _finished(state, language)
+        else:
+            await state.clear()
+        with i18n.use_locale(language):
+            await message.answer(survey.problem(error.code))
         return
     await state.set_state(SurveyFlow.language)
     await state.set_data({"survey_id": survey_id})
@@ -90,7 +105,7 @@ async def finish(
     await _save(query, None, ctx, services, state, i18n)
 
 
-@routes.message(SurveyFlow.comment, F.text)
+@routes.message(SurveyFlow.comment, Typed())
 async def comment(
     message: Message, ctx: Context, services: Services, state: FSMContext, i18n: I18n
 ) -> None:
@@ -106,18 +121,76 @@ async def _save(
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
-    await state.clear()
-    with i18n.use_locale(data["language"]):
+    language = data["language"]
+    with i18n.use_locale(language):
         try:
             await services.surveys.answer(
                 data["survey_id"],
                 ctx.user.id,
-                data["language"],
+                language,
                 data["csat"],
                 data.get("ces"),
                 text,
             )
         except ServiceError as error:
+            if error.code == "survey_used":
+                await _finished(state, language)  # someone answered first: that answer stands
+            else:
+                await state.clear()
             await show(target, survey.problem(error.code))
             return
+        await _finished(state, language)
         await show(target, survey.thanks())
+
+
+async def _finished(state: FSMContext, language: str) -> None:
+    await state.set_state(SurveyFlow.done)
+    await state.set_data({"language": language})
+
+
+# ---- a guest's everything else (members in a survey are handled as members) ----
+
+
+def _guest(_: Message | CallbackQuery, ctx: Context) -> bool:
+    return ctx.member is None
+
+
+# An invite link still opens (a guest may be hired), and /cancel still leaves the survey.
+_PASSES = (~F.text.startswith("/start "), ~Command("cancel"))
+
+
+async def _language(state: FSMContext, ctx: Context) -> str:
+    return str((await state.get_data()).get("language") or ctx.locale)
+
+
+@routes.message(StateFilter(*QUESTIONS), _guest, *_PASSES)
+async def guest_types_at_a_question(
+    message: Message, ctx: Context, state: FSMContext, i18n: I18n
+) -> None:
+    with i18n.use_locale(await _language(state, ctx)):
+        await message.answer(survey.use_the_buttons())
+
+
+@routes.message(SurveyFlow.comment, _guest, *_PASSES)
+async def guest_sends_a_command_for_a_comment(
+    message: Message, ctx: Context, state: FSMContext, i18n: I18n
+) -> None:
+    with i18n.use_locale(await _language(state, ctx)):
+        await message.answer(survey.type_or_finish())
+
+
+@routes.message(SurveyFlow.done, _guest, *_PASSES)
+async def guest_writes_after_answering(
+    message: Message, ctx: Context, state: FSMContext, i18n: I18n
+) -> None:
+    with i18n.use_locale(await _language(state, ctx)):
+        await message.answer(survey.recorded())
+
+
+@routes.callback_query(StateFilter(SurveyFlow), _guest, ~Cancel.filter())
+async def guest_taps_an_old_button(
+    query: CallbackQuery, ctx: Context, state: FSMContext, i18n: I18n
+) -> None:
+    done = await state.get_state() == SurveyFlow.done.state
+    with i18n.use_locale(await _language(state, ctx)):
+        await query.answer(survey.recorded() if done else survey.use_the_buttons())

@@ -94,6 +94,7 @@ en = "Discount"
 uk = "Подарунок"
 ru = "Подарок"
 en = "Gift"
+quick = true                   # its amounts sit on the case card: one tap to give
 
 [remedies.refund]
 uk = "Повернення коштів"

@@ -112,11 +112,11 @@ class _Reader:
             return None
         return value
 
-    def labels(self, data: Any, path: str) -> Labels | None:
+    def labels(self, data: Any, path: str, extra: frozenset[str] = frozenset()) -> Labels | None:
         table = self.table(data, path)
         if table is None:
             return None
-        self.known(table, path, {"uk", "ru", "en", "money"})
+        self.known(table, path, {"uk", "ru", "en", "money"} | extra)
         texts = {}
         for locale in ("uk", "ru", "en"):
             text = table.get(locale)
@@ -256,13 +256,19 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
     remedies: dict[str, Remedy] = {}
     written = _keyed(r, data, "remedies")
     for key, value in written.items():
-        labels = r.labels(value, f"remedies.{key}")
-        money = value.get("money", True) if isinstance(value, dict) else True
+        labels = r.labels(value, f"remedies.{key}", _REMEDY_KEYS)
+        table = value if isinstance(value, dict) else {}
+        money = table.get("money", True)
         if not isinstance(money, bool):
             r.problem(f"remedies.{key}.money", N_("must be true or false"))
             money = True
+        presets = _presets(r, table, f"remedies.{key}", currency, money)
+        quick = table.get("quick", False)
+        if not isinstance(quick, bool):
+            r.problem(f"remedies.{key}.quick", N_("must be true or false"))
+            quick = False
         if labels:
-            remedies[key] = Remedy(key, labels, money)
+            remedies[key] = Remedy(key, labels, money, presets, quick)
 
     free = frozenset(key for key, remedy in remedies.items() if not remedy.money)
     # Keys whose labels are faulty still count as defined: one mistake, one message.
@@ -304,6 +310,29 @@ def _keyed(r: _Reader, data: dict[str, Any], section: str) -> dict[str, Any]:
         else:
             good[key] = value
     return good
+
+
+_REMEDY_KEYS = frozenset({"presets", "quick"})
+MAX_PRESETS = 3
+
+
+def _presets(
+    r: _Reader, table: dict[str, Any], path: str, currency: str | None, money: bool
+) -> tuple[Decimal, ...]:
+    if "presets" not in table:
+        return ()
+    where = f"{path}.presets"
+    value = table["presets"]
+    if not money:
+        r.problem(where, N_("a remedy without money has no amounts"))
+        return ()
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_PRESETS:
+        r.problem(where, N_('list one to {count} amounts, like ["50", "150"]'), count=MAX_PRESETS)
+        return ()
+    amounts = [r.amount(item, where, currency) for item in value]
+    if any(amount is None for amount in amounts):
+        return ()
+    return tuple(sorted({a for a in amounts if a is not None}))
 
 
 def _labelled(r: _Reader, data: dict[str, Any], section: str) -> dict[str, Labels]:

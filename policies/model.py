@@ -34,6 +34,10 @@ class Remedy:
     key: str
     labels: Labels
     money: bool = True
+    # Amounts offered as one-tap buttons (at most three); empty: derived from the limits.
+    presets: tuple[Decimal, ...] = ()
+    # Its presets also sit on the case card, for the fastest path of all.
+    quick: bool = False
 
 
 @dataclass(frozen=True)

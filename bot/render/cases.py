@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
@@ -9,10 +11,11 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import gettext as ngettext
 
-from bot.i18n import format_moment, format_money
+from bot.i18n import format_moment, format_money, format_money_short
+from bot.render import media
 from bot.render.callbacks import CaseStep
 from bot.render.common import cancel_button, role_name
-from bot.services.cases import CaseView, TimelineEntry
+from bot.services.cases import CaseList, CaseView, TimelineEntry
 from bot.services.context import MemberView
 from bot.services.surveys import SurveyResult
 from policies.engine import Decision
@@ -75,15 +78,23 @@ def ask_customer(category: str) -> Screen:
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def ask_words(category: str, history: str | None) -> Screen:
+def ask_words(category: str, history: str | None, open_case: CaseView | None = None) -> Screen:
     lines = [_title(4, category)]
     if history:
         lines.append(history)
+    if open_case is not None:
+        lines.append(
+            _("This customer's case {code} is still open: add this problem to it?").format(
+                code=open_case.code
+            )
+        )
     lines.append(_("The customer's own words? Type them — or create the case now."))
-    rows = [
-        [_button(_("Create case"), "create")],
-        [_button(_("Back"), "back", "words"), cancel_button()],
-    ]
+    first = [_button(_("Create case"), "create")]
+    if open_case is not None:
+        first.append(
+            _button(_("Add to {code}").format(code=open_case.code), "addto", case_id=open_case.id)
+        )
+    rows = [first, [_button(_("Back"), "back", "words"), cancel_button()]]
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -105,12 +116,13 @@ def card(
     rating: SurveyResult | None = None,
     history: str | None = None,
     waiting: str | None = None,
+    quick: Sequence[Preset] = (),
 ) -> Screen:
     category = policy.category_label(case.category, locale)
-    lines = [
-        _("<b>Case {code} · {category}</b>").format(code=case.code, category=escape(category)),
-        escape(case.description) if case.description else _("(photo or voice note)"),
-    ]
+    lines = [_("<b>Case {code} · {category}</b>").format(code=case.code, category=escape(category))]
+    if case.description:
+        lines.append(escape(case.description))
+    lines += media.attached_lines(case.photo_file_id, case.voice_file_id)
     if case.customer_key:
         lines.append(_("Customer: {key}").format(key=escape(case.customer_key)))
     if case.customer_words:
@@ -145,6 +157,20 @@ def card(
     if history:
         lines += ["", history]
     rows = []
+    if case.state in ("open", "reopened", "escalated") and quick:
+        # The fastest path: a preset of the policy's quick remedy, one tap from the card.
+        buttons = [
+            _button(
+                preset_label(preset, policy, member.currency, locale, with_remedy=True),
+                "qg",
+                f"{preset.remedy}={preset.amount}",
+                case.id,
+            )
+            for preset in quick
+        ]
+        rows.append(buttons)
+        if any(not preset.within for preset in quick):
+            lines.append(approval_mark_legend())
     if case.state in ("open", "reopened"):
         rows.append(
             [
@@ -152,14 +178,53 @@ def card(
                 _button(_("Resolve"), "resolve", case_id=case.id),
             ]
         )
+    if case.state == "escalated":
+        # Waiting is not a dead end: give within authority, withdraw, or resolve anyway.
+        rows.append(
+            [
+                _button(_("Give remedy"), "remedy", case_id=case.id),
+                _button(_("Withdraw request"), "wd", case_id=case.id),
+                _button(_("Resolve"), "resolve", case_id=case.id),
+            ]
+        )
     if case.state == "resolved":
-        row = [_button(_("Ask the customer"), "survey", case_id=case.id)]
+        # One survey per resolution: once answered, only a reopen brings the button back.
+        asked = rating is not None and rating.answered_now
+        row = [] if asked else [_button(_("Ask the customer"), "survey", case_id=case.id)]
         if may_reopen:
             row.append(_button(_("Reopen"), "reopen", case_id=case.id))
-        rows.append(row)
+        if row:
+            rows.append(row)
+    shown = media.media_buttons(case.id, case.photo_file_id, case.voice_file_id)
+    if shown:
+        rows.append(shown)
     if case.state in ("open", "reopened", "escalated"):
         rows.append([_button(_("Void case"), "void", case_id=case.id)])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """An amount offered as a button; `within`: the member may give it without approval."""
+
+    remedy: str
+    amount: Decimal
+    within: bool
+
+
+APPROVAL_MARK = "⤴"
+
+
+def preset_label(
+    preset: Preset, policy: Policy, currency: str, locale: str, with_remedy: bool = False
+) -> str:
+    money = format_money_short(preset.amount, currency, locale)
+    label = f"{policy.remedy_label(preset.remedy, locale)} {money}" if with_remedy else money
+    return label if preset.within else f"{label} {APPROVAL_MARK}"
+
+
+def approval_mark_legend() -> str:
+    return _("{mark} needs approval").format(mark=APPROVAL_MARK)
 
 
 def authority_line(decision: Decision, policy: Policy, member: MemberView, locale: str) -> str:
@@ -196,19 +261,36 @@ def choose_remedy(case: CaseView, policy: Policy, locale: str) -> Screen:
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def ask_amount(case: CaseView, remedy: str, currency: str, locale: str, authority: str) -> Screen:
+def ask_amount(
+    case: CaseView,
+    remedy: str,
+    currency: str,
+    locale: str,
+    authority: str,
+    presets: Sequence[Preset] = (),
+    policy: Policy | None = None,
+) -> Screen:
     example = "1,500.50" if locale == "en" else "1 500,50"
-    text = "\n".join(
-        (
-            _("<b>{remedy} · {code}</b>").format(remedy=escape(remedy), code=case.code),
-            _("How much, in {currency}? For example: {example}").format(
-                currency=currency, example=example
-            ),
-            authority,
+    lines = [_("<b>{remedy} · {code}</b>").format(remedy=escape(remedy), code=case.code)]
+    # With presets too: the buttons speak for themselves, and any other amount is typed.
+    lines.append(
+        _("How much, in {currency}? For example: {example}").format(
+            currency=currency, example=example
         )
     )
-    rows = [[_button(_("Back"), "remedy", case_id=case.id), cancel_button()]]
-    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+    lines.append(authority)
+    rows = []
+    if presets and policy is not None:
+        rows.append(
+            [
+                _button(preset_label(p, policy, currency, locale), "pre", str(p.amount), case.id)
+                for p in presets
+            ]
+        )
+        if any(not p.within for p in presets):
+            lines.append(approval_mark_legend())
+    rows.append([_button(_("Back"), "remedy", case_id=case.id), cancel_button()])
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def decision_screen(
@@ -219,26 +301,39 @@ def decision_screen(
     explanation: str,
     now: str,
     rest: str,
+    back_to_card: bool = False,
 ) -> Screen:
     from policies.engine import Outcome
 
     title = _("<b>{remedy}: {amount}</b> · {code}").format(
         remedy=escape(remedy), amount=escape(amount), code=case.code
     )
+    lines = [title, explanation]
+    waiting = case.state == "escalated"
     rows: list[list[InlineKeyboardButton]] = []
     if decision.outcome == Outcome.ALLOWED:
-        rows.append([_button(_("Confirm"), "go", "give", case.id)])
+        rows.append(
+            [
+                _button(_("Confirm & close"), "go", "close", case.id),
+                _button(_("Confirm"), "go", "give", case.id),
+            ]
+        )
+    elif decision.outcome == Outcome.PARTIAL and waiting:
+        rows.append([_button(_("Give {amount} now").format(amount=now), "go", "now", case.id)])
     elif decision.outcome == Outcome.PARTIAL:
         rows.append(
             [
                 _button(_("Give {amount} now").format(amount=now), "go", "split", case.id),
-                _button(_("Ask for all"), "go", "ask", case.id),
+                _button(_("Request approval"), "go", "ask", case.id),
             ]
         )
-    elif decision.outcome == Outcome.NEEDS_APPROVAL:
-        rows.append([_button(_("Ask approval"), "go", "ask", case.id)])
-    rows.append([_button(_("Back"), "amount", case_id=case.id), cancel_button()])
-    return "\n".join((title, explanation)), InlineKeyboardMarkup(inline_keyboard=rows)
+    elif decision.outcome == Outcome.NEEDS_APPROVAL and not waiting:
+        rows.append([_button(_("Request approval"), "go", "ask", case.id)])
+    if waiting and decision.outcome in (Outcome.PARTIAL, Outcome.NEEDS_APPROVAL):
+        lines.append(_("A request for this case is already waiting: no second one."))
+    back = _button(_("Back"), "card", case_id=case.id) if back_to_card else None
+    rows.append([back or _button(_("Back"), "amount", case_id=case.id), cancel_button()])
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def given_screen(
@@ -249,7 +344,16 @@ def given_screen(
     approvers: str | None,
     admins: str | None = None,
 ) -> Screen:
-    rows = [[_button(_("Open case"), "card", case_id=case.id)]]
+    rows = []
+    if given and not asked and case.state in ("open", "reopened"):
+        # Done giving: close the case right here, or give something more.
+        rows.append(
+            [
+                _button(_("Close the case"), "close", case_id=case.id),
+                _button(_("Give more"), "remedy", case_id=case.id),
+            ]
+        )
+    rows.append([_button(_("Open case"), "card", case_id=case.id)])
     text = given_text(case, remedy, given, asked, approvers, admins)
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -348,15 +452,24 @@ def ask_first_contact(case: CaseView) -> Screen:
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def ask_note(case: CaseView) -> Screen:
-    text = "\n".join(
-        (
-            _("<b>Resolve · {code}</b>").format(code=case.code),
-            _("Add a note in one message, or finish now."),
+def resolved_screen(case: CaseView) -> Screen:
+    """Right after resolving: what was recorded, the survey one tap away, a note if wished."""
+    lines = [_("<b>Resolved · {code}</b>").format(code=case.code)]
+    if case.outcome:
+        lines.append(
+            _("Outcome: {outcome}; first contact: {answer}.").format(
+                outcome=outcome_name(case.outcome),
+                answer=_("yes") if case.first_contact else _("no"),
+            )
         )
-    )
-    rows = [[_button(_("Finish"), "finish", case_id=case.id)], _nav(case)]
-    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+    lines.append(_("A note? Type it in one message — or skip."))
+    rows = [
+        [
+            _button(_("Ask the customer"), "survey", case_id=case.id),
+            _button(_("Skip"), "card", case_id=case.id),
+        ]
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def ask_reopen_reason(case: CaseView) -> Screen:
@@ -383,24 +496,77 @@ def confirm_void(case: CaseView) -> Screen:
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def my_cases(cases: list[CaseView], page: int, pages: int, policy: Policy, locale: str) -> Screen:
-    lines = [_("<b>My cases</b>")]
-    if not cases:
-        lines.append(_("No cases yet. Tap «New case» when a customer has a problem."))
-    for case in cases:
+def my_cases(found: CaseList, policy: Policy, locale: str) -> Screen:
+    """/my: my cases (or a customer's), open ones or all, a page at a time."""
+    key = found.customer_key
+    if key is not None:
+        lines = [_("<b>Cases of customer {key}</b>").format(key=escape(key))]
+    else:
+        lines = [_("<b>My cases</b>")]
+    if not found.cases:
+        if key is not None:
+            lines.append(_("No cases of this customer for you to see."))
+        elif found.total:
+            lines.append(_("No open cases."))
+        else:
+            lines.append(_("No cases yet. Tap «New case» when a customer has a problem."))
+    for case in found.cases:
         category = policy.category_label(case.category, locale)
         lines.append(f"• {case.code} · {escape(category)} · {state_name(case.state)}")
-    if pages > 1:
-        lines.append(_("Page {page} of {pages}").format(page=page + 1, pages=pages))
-    buttons = [_button(case.code, "card", case_id=case.id) for case in cases]
+    if found.pages > 1:
+        lines.append(_("Page {page} of {pages}").format(page=found.page + 1, pages=found.pages))
+    if key is None:
+        lines.append(_("A customer's cases: type /my and their key, for example /my 412."))
+    anchor = found.customer_of or 0
+
+    def to(page: int, only_open: bool) -> str:
+        return f"{page}{'o' if only_open else 'a'}"
+
+    buttons = [_button(case.code, "card", case_id=case.id) for case in found.cases]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
     nav = []
-    if page > 0:
-        nav.append(_button("‹ " + _("Previous"), "my", str(page - 1)))
-    if page + 1 < pages:
-        nav.append(_button(_("Next") + " ›", "my", str(page + 1)))
+    if found.page > 0:
+        nav.append(_button("‹ " + _("Previous"), "my", to(found.page - 1, found.only_open), anchor))
+    if found.page + 1 < found.pages:
+        nav.append(_button(_("Next") + " ›", "my", to(found.page + 1, found.only_open), anchor))
     if nav:
         rows.append(nav)
+    if found.total:
+        mark = {True: "✓ ", False: ""}
+        rows.append(
+            [
+                _button(mark[found.only_open] + _("Open only"), "my", to(0, True), anchor),
+                _button(mark[not found.only_open] + _("All"), "my", to(0, False), anchor),
+            ]
+        )
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def ask_case_code(cases: list[CaseView], reopen: bool, policy: Policy, locale: str) -> Screen:
+    """/case or /reopen without a code: my likely cases on buttons, or type the code."""
+    if reopen:
+        lines = [_("<b>Reopen a case</b>")]
+        if cases:
+            lines.append(_("Your cases that can still be reopened are on the buttons."))
+    else:
+        lines = [_("<b>Open a case</b>")]
+        if cases:
+            lines.append(_("Your open cases are on the buttons."))
+    if cases:
+        lines.append(_("Or type the case code, for example K-7Q4F."))
+    else:
+        lines.append(_("Type the case code, for example K-7Q4F."))
+    action = "reopen" if reopen else "card"
+    buttons = [
+        _button(
+            f"{case.code} · {policy.category_label(case.category, locale)[:16]}",
+            action,
+            case_id=case.id,
+        )
+        for case in cases
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([cancel_button()])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -436,13 +602,38 @@ def timeline(entries: list[TimelineEntry], policy: Policy, member: MemberView, l
             "climbed": _("passed up to: {role}").format(
                 role=role_name(str(payload.get("approver") or "manager"))
             ),
-            "resolved": _("resolved by {name}").format(name=who),
+            "resolved": (
+                _("resolved by {name}: {note}").format(
+                    name=who, note=escape(str(payload["note"])[:200])
+                )
+                if payload.get("note")
+                else _("resolved by {name}").format(name=who)
+            ),
             "reopened": _("reopened by {name}: {reason}").format(
                 name=who, reason=escape(str(payload.get("reason", "")))
             ),
             "cancelled": _("voided by {name}").format(name=who),
+            # Up to 300 characters of it: eight entries must leave the card under 4096.
+            "added": _("added by {name}: {text}").format(
+                name=who, text=escape(str(payload.get("text") or "…")[:300])
+            ),
+            "withdrawn": (
+                _("request for {amount} withdrawn: the case was resolved ({name})")
+                if payload.get("why") == "resolved"
+                else _("request for {amount} withdrawn ({name})")
+            ).format(amount=money, name=who),
+            "note": _("note by {name}: {note}").format(
+                name=who, note=escape(str(payload.get("note", ""))[:200])
+            ),
             "survey_sent": _("survey sent"),
-            "survey_answered": _("customer rated {csat} of 5").format(csat=payload.get("csat")),
+            "survey_answered": (
+                _("customer rated {csat} of 5 — «{comment}»").format(
+                    csat=payload.get("csat"),
+                    comment=escape(str(payload["comment"])[:100]),
+                )
+                if payload.get("comment")
+                else _("customer rated {csat} of 5").format(csat=payload.get("csat"))
+            ),
         }
         moment = escape(format_moment(entry.at, member.timezone, locale, "short"))
         lines.append(f"{moment} — {texts.get(entry.kind, escape(entry.kind))}")

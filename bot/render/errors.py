@@ -29,9 +29,15 @@ def refusal(error: ServiceError) -> str:
         "amount_zero": _("The amount must be more than zero."),
         "amount_absurd": _("That amount is far too large. Check it and type it again."),
         "amount_decimals": _("{currency} has at most {digits} digits after the comma."),
+        "amount_currency": _("Amounts are in {currency} only."),
         "case_not_open": _("This case has changed meanwhile. Open it again."),
         "no_such_case": _("This case is not available to you."),
         "not_your_case": _("This is another person's case."),
+        "no_case_code": _("No case {case}. Check the code."),
+        "not_yours_to_see": _(
+            "Case {case} is another person's: only they and supervisors can open it."
+        ),
+        "case_code_format": _("A case code looks like K-7Q4F. Check it and type it again."),
         "description_empty": _("Describe the problem in a few words, please."),
         "description_too_long": _("The description is too long: at most {limit} characters."),
         "customer_key_phone": _(
@@ -42,7 +48,11 @@ def refusal(error: ServiceError) -> str:
         "no_such_category": _("This category is no longer in the policy. Start again."),
         "no_such_remedy": _("This remedy is no longer in the policy. Pick another."),
         "try_again": _("Something went wrong. Please try again."),
-        "case_waiting": _("This case is waiting for an approval decision; resolve it after."),
+        "request_pending": _(
+            "A request for this case is already waiting. Give what is within your authority, "
+            "or withdraw the request first."
+        ),
+        "nothing_waiting": _("Nothing waits for approval on this case any more."),
         "case_not_resolved": _("Only a resolved case can be reopened."),
         "reopen_window_over": _(
             "The case can no longer be reopened: the {days}-day window is over. "
@@ -54,6 +64,10 @@ def refusal(error: ServiceError) -> str:
             "You can void your case only within {minutes} minutes; ask a supervisor."
         ),
         "case_not_resolved_for_survey": _("Ask the customer once the case is resolved."),
+        "survey_already_answered": _(
+            "The customer has already answered for this case. You may ask again after it is "
+            "reopened and resolved."
+        ),
         "bad_outcome": _("Pick how the case ended on the buttons."),
         "policy_too_big": _("The file is too big: at most {limit} KB."),
         "policy_not_utf8": _("The file must be plain text in UTF-8."),
@@ -66,7 +80,7 @@ def refusal(error: ServiceError) -> str:
         "no_such_policy": _("This policy draft no longer exists. Send the file again."),
         "policy_already_active": _("Version {version} is already in force."),
         "already_decided": _("Already decided by {name} at {at}."),
-        "escalation_withdrawn": _("This request was withdrawn: the case was voided."),
+        "escalation_withdrawn": _("This request has been withdrawn; there is nothing to decide."),
         "case_cancelled": _("This case was voided; there is nothing to decide."),
         "own_request": _("You cannot decide your own request; it waits for another approver."),
         "not_your_escalation": _(

@@ -10,6 +10,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import format_duration, format_moment, format_money
+from bot.render import media
 from bot.render.callbacks import CaseStep, EscalationStep
 from bot.render.common import cancel_button
 from bot.render.common import role_name as role_word
@@ -129,6 +130,10 @@ def outcome_line(view: EscalationView, policy: Policy, locale: str) -> str:
     who = escape(view.decided_by or "")
     at = _clock(view, view.decided_at, locale) if view.decided_at else ""
     if view.state == "withdrawn":
+        if view.reason == "withdrawn":
+            return _("Withdrawn by {name} at {time}.").format(name=who, time=at)
+        if view.reason == "resolved":
+            return _("Withdrawn: {name} resolved the case at {time}.").format(name=who, time=at)
         return _("Withdrawn: the case was voided.")
     if view.decision == "approve":
         return _("Approved by {name} at {time}.").format(name=who, time=at)
@@ -149,7 +154,10 @@ def outcome_line(view: EscalationView, policy: Policy, locale: str) -> str:
 def decided_card(view: EscalationView, policy: Policy, locale: str) -> Screen:
     """Every approver's card once someone decided: the same request, the decision, no buttons
     but the case."""
-    lines = [_("<b>Decided · {code}</b>").format(code=view.case_code)]
+    if view.state == "withdrawn":
+        lines = [_("<b>Withdrawn · {code}</b>").format(code=view.case_code)]
+    else:
+        lines = [_("<b>Decided · {code}</b>").format(code=view.case_code)]
     lines += _request_lines(view, policy, locale)[:2]
     lines.append(outcome_line(view, policy, locale))
     rows = [[_open_case(view.case_id)]]
@@ -347,6 +355,12 @@ class BotNotices:
         self, name: str, org_name: str, locale: str
     ) -> tuple[str, dict[str, Any] | None]:
         return self._render(locale, lambda: (unreachable(name, org_name), None))
+
+    def media_caption(self, view: EscalationView, policy: Policy, locale: str) -> str:
+        text, _markup = self._render(
+            locale, lambda: (media.caption(view.case_code, view.description), None)
+        )
+        return text
 
 
 def back_button(escalation_id: int) -> InlineKeyboardButton:

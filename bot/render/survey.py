@@ -1,13 +1,20 @@
-"""What the customer sees: a language, two questions, a comment, thanks — nothing else."""
+"""What the customer sees (a language, two questions, a comment, thanks — nothing else), and
+what staff are told of the answer."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.render.callbacks import SurveyStep
+from bot.render.callbacks import CaseStep, SurveyStep
+from bot.services.surveys import SurveyAnswer
 
 Screen = tuple[str, InlineKeyboardMarkup]
+SNIPPET = 300  # of a comment, in a notice
 
 
 def _button(text: str, action: str, value: int = 0) -> InlineKeyboardButton:
@@ -56,9 +63,92 @@ def problem(code: str) -> str:
     return texts.get(code, texts["survey_invalid"])
 
 
-def link_caption(link: str) -> str:
-    from html import escape
-
-    return _("Show this code to the customer, or send them the link: {link}").format(
+def link_caption(link: str, refreshed: bool = False) -> str:
+    caption = _("Show this code to the customer, or send them the link: {link}").format(
         link=escape(link)
     )
+    if refreshed:
+        caption += "\n" + _("This is a new link: the earlier one for this case no longer works.")
+    return caption
+
+
+def use_the_buttons() -> str:
+    """A guest typed (a command, a word) where the survey waits for a tap."""
+    return _("Please answer with the buttons above.")
+
+
+def type_or_finish() -> str:
+    """A guest sent a command where the survey waits for a comment."""
+    return _("Please type your comment in a message, or tap Finish above.")
+
+
+def recorded() -> str:
+    """A guest writes after finishing the survey."""
+    return _("Thank you, your answer is recorded.")
+
+
+def _snippet(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _open_case(case_id: int) -> InlineKeyboardMarkup:
+    button = InlineKeyboardButton(
+        text=_("Open case"), callback_data=CaseStep(action="card", case_id=case_id).pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+def _answer_lines(answer: SurveyAnswer) -> list[str]:
+    lines = []
+    if answer.ces is not None:
+        lines.append(_("How easy: {ces} of 7").format(ces=answer.ces))
+    if answer.comment:
+        lines.append(
+            _("Comment: «{comment}»").format(comment=escape(_snippet(answer.comment, SNIPPET)))
+        )
+    return lines
+
+
+def answered(answer: SurveyAnswer) -> Screen:
+    """To the reporter: every answer; a low one under a warning."""
+    lines = [
+        _("Case {code}: the customer rated {csat} of 5").format(
+            code=answer.case_code, csat=f"<b>{answer.csat}</b>"
+        )
+    ]
+    if answer.low:
+        lines.insert(0, _("⚠️ <b>Low score</b>"))
+    return "\n".join(lines + _answer_lines(answer)), _open_case(answer.case_id)
+
+
+def low_score(answer: SurveyAnswer) -> Screen:
+    """To the reporter's supervisors, at once."""
+    lines = [
+        _("⚠️ <b>Low score · case {code}</b>").format(code=answer.case_code),
+        _("The customer rated {csat} of 5").format(csat=f"<b>{answer.csat}</b>"),
+        _("Logged by {name}").format(name=escape(answer.reporter)),
+    ]
+    return "\n".join(lines + _answer_lines(answer)), _open_case(answer.case_id)
+
+
+class BotSurveyNotices:
+    """The SurveyNotices the service uses: each renders in the reader's language, outside
+    any handler (the guest's update is in the guest's language)."""
+
+    def __init__(self) -> None:
+        from bot.render.catalog import make_i18n
+
+        self.i18n = make_i18n()
+
+    def _render(
+        self, locale: str, screen: Callable[[], Screen]
+    ) -> tuple[str, dict[str, Any] | None]:
+        with self.i18n.context(), self.i18n.use_locale(locale):
+            text, markup = screen()
+        return text, markup.model_dump(exclude_none=True)
+
+    def answered(self, answer: SurveyAnswer, locale: str) -> tuple[str, dict[str, Any] | None]:
+        return self._render(locale, lambda: answered(answer))
+
+    def low_score(self, answer: SurveyAnswer, locale: str) -> tuple[str, dict[str, Any] | None]:
+        return self._render(locale, lambda: low_score(answer))

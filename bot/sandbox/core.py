@@ -46,7 +46,7 @@ _JSON_FIELDS = {
     "link_preview_options",
     "reply_parameters",
 }
-_DELIVERIES = {"sendmessage", "editmessagetext", "sendphoto", "senddocument"}
+_DELIVERIES = {"sendmessage", "editmessagetext", "sendphoto", "senddocument", "sendvoice"}
 _SERVER_ERRORS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
 
@@ -97,6 +97,9 @@ class SandboxMessage:
     photo_file_id: str | None = None
     document: tuple[bytes, str] | None = None
     document_file_id: str | None = None
+    voice: bytes | None = None
+    voice_file_id: str | None = None
+    voice_duration: int = 0
     edit_date: int | None = None
     version: int = 0
 
@@ -200,13 +203,26 @@ class SandboxUser:
         return await self.send(f"/start {payload}" if payload else "/start")
 
     async def send_photo(self, data: bytes, caption: str | None = None) -> int:
-        file_id = self.sandbox.store_file(data, "photo.jpg", "image/jpeg")
+        file_id = self.sandbox.store_file(data, "photo.jpg", "image/jpeg", kind="photo")
         return self._post(
             self.sandbox.user_message(self, caption=caption, photo=data, photo_file_id=file_id)
         )
 
+    async def send_voice(self, data: bytes, duration: int = 1, caption: str | None = None) -> int:
+        """A voice note recorded in the chat (OGG/Opus, as Telegram's apps record them)."""
+        file_id = self.sandbox.store_file(
+            data, "voice.ogg", "audio/ogg", kind="voice", duration=duration
+        )
+        return self._post(
+            self.sandbox.user_message(
+                self, caption=caption, voice=data, voice_file_id=file_id, voice_duration=duration
+            )
+        )
+
     async def send_document(self, data: bytes, filename: str, caption: str | None = None) -> int:
-        file_id = self.sandbox.store_file(data, filename, "application/octet-stream")
+        file_id = self.sandbox.store_file(
+            data, filename, "application/octet-stream", kind="document"
+        )
         return self._post(
             self.sandbox.user_message(
                 self, caption=caption, document=(data, filename), document_file_id=file_id
@@ -275,7 +291,12 @@ class SandboxUser:
         for m in self.messages:
             who = "bot" if m.from_bot else self.first_name
             buttons = f" {m.button_labels}" if m.buttons else ""
-            lines.append(f"  [{m.message_id}] {who}: {m.body!r}{buttons}")
+            media = "".join(
+                f"[{kind}] "
+                for kind, present in (("photo", m.photo), ("voice", m.voice), ("file", m.document))
+                if present is not None
+            )
+            lines.append(f"  [{m.message_id}] {who}: {media}{m.body!r}{buttons}")
         return "\n".join(lines) or "  (empty)"
 
 
@@ -308,6 +329,8 @@ class Sandbox:
         self._callbacks: dict[str, tuple[int, bool]] = {}
         self._callback_ids = itertools.count(1)
         self._files: dict[str, tuple[bytes, str, str]] = {}
+        self._file_kinds: dict[str, str] = {}  # photo | voice | document
+        self._durations: dict[str, int] = {}  # of voice notes, in seconds
         self._file_ids = itertools.count(1)
         self._commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self._failures: dict[str, list[tuple[int, int]]] = {}
@@ -457,9 +480,14 @@ class Sandbox:
         }
         return self._queue("callback_query", body)
 
-    def store_file(self, data: bytes, name: str, mime: str) -> str:
+    def store_file(
+        self, data: bytes, name: str, mime: str, kind: str = "document", duration: int = 0
+    ) -> str:
         file_id = f"SBX{next(self._file_ids):06d}"
         self._files[file_id] = (data, name, mime)
+        self._file_kinds[file_id] = kind
+        if kind == "voice":
+            self._durations[file_id] = duration
         return file_id
 
     # Chat state.
@@ -513,6 +541,15 @@ class Sandbox:
         }
         if message.photo is not None:
             data["photo"] = _photo_sizes(message.photo, message.photo_file_id or "")
+        if message.voice is not None:
+            file_id = message.voice_file_id or ""
+            data["voice"] = {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "duration": message.voice_duration,
+                "mime_type": self._files[file_id][2] if file_id in self._files else "audio/ogg",
+                "file_size": len(message.voice),
+            }
         if message.document is not None:
             content, name = message.document
             data["document"] = {
@@ -525,7 +562,7 @@ class Sandbox:
             data["caption"] = message.caption
             if message.entities:
                 data["caption_entities"] = message.entities
-        elif message.photo is None and message.document is None:
+        elif message.photo is None and message.document is None and message.voice is None:
             data["text"] = message.text
             if message.entities:
                 data["entities"] = message.entities
@@ -725,12 +762,18 @@ class Sandbox:
         )
         return self._message_json(message)
 
-    def _media(self, params: dict[str, Any], key: str) -> tuple[bytes, str, str]:
+    def _media(self, params: dict[str, Any], key: str) -> tuple[str, bytes, str]:
+        """The file to send as `key`: (file id, content, file name). An upload is stored as a
+        new file; a file id of a stored file of the same kind is sent again as it is."""
         value = params.get(key)
         if isinstance(value, _Upload):
-            return value.data, value.filename, value.content_type
+            file_id = self.store_file(value.data, value.filename, value.content_type, kind=key)
+            return file_id, value.data, value.filename
         if isinstance(value, str) and value in self._files:
-            return self._files[value]
+            if self._file_kinds.get(value) != key:
+                raise bad_request("type of file mismatch")
+            data, name, _ = self._files[value]
+            return value, data, name
         raise bad_request("wrong file identifier/HTTP URL specified")
 
     def _caption(self, params: dict[str, Any]) -> tuple[str | None, str | None, list[Any]]:
@@ -747,16 +790,26 @@ class Sandbox:
     async def _api_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._send_media(params, "document")
 
+    async def _api_sendvoice(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._send_media(params, "voice")
+
     def _send_media(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
         chat_id = self._chat(params)
-        data, name, mime = self._media(params, kind)
         caption, source, entities = self._caption(params)
-        file_id = self.store_file(data, name, mime)
-        media: dict[str, Any] = (
-            {"photo": data, "photo_file_id": file_id}
-            if kind == "photo"
-            else {"document": (data, name), "document_file_id": file_id}
-        )
+        file_id, data, name = self._media(params, kind)
+        media: dict[str, Any]
+        if kind == "photo":
+            media = {"photo": data, "photo_file_id": file_id}
+        elif kind == "voice":
+            # Telegram measures an upload itself; the sandbox takes the bot's word for it.
+            try:
+                duration = int(params.get("duration") or self._durations.get(file_id, 0))
+            except (TypeError, ValueError):
+                raise bad_request("wrong duration specified") from None
+            self._durations[file_id] = self._durations.get(file_id) or duration
+            media = {"voice": data, "voice_file_id": file_id, "voice_duration": duration}
+        else:
+            media = {"document": (data, name), "document_file_id": file_id}
         message = self._add_message(
             chat_id,
             from_bot=True,

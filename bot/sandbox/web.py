@@ -1,5 +1,6 @@
 """The demo's web chat, served by the sandbox: each persona's chat as the sandbox holds it
-(formatting as entities, inline and reply keyboards, photos, documents, edits), and what the
+(formatting as entities, inline and reply keyboards, photos, voice notes, documents,
+edits), and what the
 person does there (type, tap, send a photo) turned into updates — the bot cannot tell it from
 Telegram. Changes are pushed with server-sent events; the page is plain static files."""
 
@@ -89,6 +90,11 @@ class WebChat:
             "text": message.body,
             "entities": message.entities,
             "photo": f"{base}?v={message.version}" if message.photo is not None else None,
+            "voice": (
+                {"url": base, "duration": message.voice_duration}
+                if message.voice is not None
+                else None
+            ),
             "document": (
                 {"url": base, "name": message.document[1]} if message.document is not None else None
             ),
@@ -154,6 +160,8 @@ class WebChat:
             raise web.HTTPNotFound()
         if message.photo is not None:
             return web.Response(body=message.photo, content_type="image/png")
+        if message.voice is not None:
+            return web.Response(body=message.voice, content_type="audio/ogg")
         if message.document is not None:
             content, name = message.document
             kind = mimetypes.guess_type(name)[0] or "application/octet-stream"

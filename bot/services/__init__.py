@@ -40,7 +40,9 @@ class Services:
         )
         self.cases = CaseService(db, self.clock, self.policies, self.escalations)
         self.lifecycle = CaseLifecycle(db, self.clock, self.policies, self.escalations)
-        self.surveys = SurveyService(db, self.clock)
+        from bot.render.survey import BotSurveyNotices
+
+        self.surveys = SurveyService(db, self.clock, BotSurveyNotices(), self.outbox_ready)
         self.metrics = MetricsService(db, self.clock, self.policies)
         self.exports = ExportService(db)
         from bot.render.digest import BotDigestRenderer

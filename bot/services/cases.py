@@ -30,7 +30,7 @@ from bot.db.models import (
 from bot.money import from_minor, to_minor
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
-from bot.services.policies import PolicyService
+from bot.services.policies import PolicyInForce, PolicyService
 
 if TYPE_CHECKING:
     from bot.services.escalations import EscalationService
@@ -60,6 +60,25 @@ class CaseView:
     spent: Decimal
     outcome: str | None = None
     first_contact: bool | None = None
+    photo_file_id: str | None = None  # the description's photo, as Telegram holds it
+    voice_file_id: str | None = None  # …or its voice note
+
+
+OPEN_STATES = (CaseState.OPEN, CaseState.REOPENED, CaseState.ESCALATED)
+
+
+@dataclass(frozen=True)
+class CaseList:
+    """One page of a list of cases, and what it was filtered by."""
+
+    cases: list[CaseView]
+    page: int
+    pages: int
+    only_open: bool
+    total: int  # before the open-only filter
+    open_count: int
+    customer_key: str | None = None
+    customer_of: int | None = None  # a case of that customer: pages ask by it
 
 
 @dataclass(frozen=True)
@@ -98,6 +117,21 @@ def new_code() -> str:
     return "K-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(4))
 
 
+# Cyrillic letters that look like the code's Latin ones: a Ukrainian keyboard types "К-7Р4F".
+_LOOKALIKES = str.maketrans("АВСЕНКМРТХУ", "ABCEHKMPTXY")
+
+
+def case_code(typed: str) -> str | None:
+    """The code as stored ("K-7Q4F") from what people type: "7q4f", "k-7q4f", "K 7Q4F";
+    None when it cannot be a code."""
+    body = re.sub(r"[\s\-–—_.·]", "", typed.upper().translate(_LOOKALIKES))
+    if len(body) == 5 and body.startswith("K"):
+        body = body[1:]
+    if len(body) != 4 or any(char not in CODE_ALPHABET for char in body):
+        return None
+    return "K-" + body
+
+
 def _view(case: Case, spent_minor: int, currency: str) -> CaseView:
     return CaseView(
         id=case.id,
@@ -115,6 +149,8 @@ def _view(case: Case, spent_minor: int, currency: str) -> CaseView:
         spent=from_minor(spent_minor, currency),
         outcome=case.outcome,
         first_contact=case.first_contact,
+        photo_file_id=case.photo_file_id,
+        voice_file_id=case.voice_file_id,
     )
 
 
@@ -210,39 +246,175 @@ class CaseService:
             _may_act_on(case, member)
             return _view(case, await _spent_on_case(session, case.id), actor.currency)
 
-    async def find(self, actor: MemberView, code: str) -> CaseView:
+    async def find(self, actor: MemberView, typed: str) -> CaseView:
+        """The case whose code was typed ("K-7Q4F", "7q4f", "k 7q4f"), if the member may see
+        it. Another organisation's case is refused exactly like a code nobody has."""
+        code = case_code(typed)
+        if code is None:
+            raise ServiceError("case_code_format")
         async with self.db.reading() as session:
+            member = await _active_member(session, actor)
             case = await session.scalar(
                 select(Case).where(Case.org_id == actor.org_id, Case.code == code)
             )
             if case is None:
-                raise ServiceError("no_such_case")
+                raise ServiceError("no_case_code", case=code)
+            if not _may_see(case, member):
+                raise ServiceError("not_yours_to_see", case=code)
             return _view(case, await _spent_on_case(session, case.id), actor.currency)
 
-    async def mine(
-        self, actor: MemberView, page: int, size: int = 6
-    ) -> tuple[list[CaseView], int, int]:
-        """My cases, newest first: (cases, page, pages)."""
-        mine = (Case.org_id == actor.org_id) & (
-            (Case.reporter_id == actor.id) | (Case.owner_id == actor.id)
-        )
+    async def open_mine(self, actor: MemberView, limit: int = 6) -> list[CaseView]:
+        """My open cases (open, reopened, waiting for approval), newest first."""
         async with self.db.reading() as session:
-            total = int(
-                await session.scalar(select(func.count()).select_from(Case).where(mine)) or 0
-            )
-            pages = max(1, -(-total // size))
+            rows = (
+                await session.scalars(
+                    select(Case)
+                    .where(_mine(actor), Case.state.in_(OPEN_STATES))
+                    .order_by(Case.created_at.desc(), Case.id.desc())
+                    .limit(limit)
+                )
+            ).all()
+            return [_view(c, await _spent_on_case(session, c.id), actor.currency) for c in rows]
+
+    async def reopenable_mine(self, actor: MemberView, limit: int = 6) -> list[CaseView]:
+        """My cases resolved recently enough to be reopened, the latest resolution first."""
+        policy = (await self.policies.in_force(actor.org_id)).policy
+        since = self.clock.now() - timedelta(days=policy.reopen_window_days)
+        async with self.db.reading() as session:
+            rows = (
+                await session.scalars(
+                    select(Case)
+                    .where(
+                        Case.org_id == actor.org_id,
+                        Case.reporter_id == actor.id,
+                        Case.state == CaseState.RESOLVED,
+                        Case.resolved_at > since,
+                    )
+                    .order_by(Case.resolved_at.desc(), Case.id.desc())
+                    .limit(limit)
+                )
+            ).all()
+            return [_view(c, await _spent_on_case(session, c.id), actor.currency) for c in rows]
+
+    async def listing(
+        self,
+        actor: MemberView,
+        page: int = 0,
+        *,
+        only_open: bool | None = None,
+        customer_key: str | None = None,
+        customer_of: int | None = None,
+        size: int = 6,
+    ) -> CaseList:
+        """My cases, newest first; or a customer's (by key, or by one of their cases' id):
+        mine, or everyone's for a supervisor up. `only_open` None: open ones when there are."""
+        async with self.db.reading() as session:
+            member = await _active_member(session, actor)
+            if customer_of is not None:
+                anchor = await _case_of_org(session, actor, customer_of)
+                if not anchor.customer_key:
+                    raise ServiceError("no_such_case")
+                customer_key = anchor.customer_key
+            key = " ".join((customer_key or "").split()) or None
+            scope: Any = _mine(actor)
+            if key is not None:
+                scope = Case.customer_key == key
+                if not Role(member.role).at_least(Role.SUPERVISOR):
+                    scope = scope & _mine(actor)
+                scope = scope & (Case.org_id == actor.org_id)
+
+            async def count(*where: Any) -> int:
+                found = await session.scalar(select(func.count()).select_from(Case).where(*where))
+                return int(found or 0)
+
+            total = await count(scope)
+            open_count = await count(scope, Case.state.in_(OPEN_STATES))
+            if only_open is None:
+                only_open = open_count > 0
+            shown = open_count if only_open else total
+            where = (scope, Case.state.in_(OPEN_STATES)) if only_open else (scope,)
+            pages = max(1, -(-shown // size))
             page = min(max(page, 0), pages - 1)
             rows = (
                 await session.scalars(
                     select(Case)
-                    .where(mine)
+                    .where(*where)
                     .order_by(Case.created_at.desc(), Case.id.desc())
                     .offset(page * size)
                     .limit(size)
                 )
             ).all()
+            newest = (
+                await session.scalar(
+                    select(Case.id).where(scope).order_by(Case.created_at.desc(), Case.id.desc())
+                )
+                if key is not None
+                else None
+            )
             views = [_view(c, await _spent_on_case(session, c.id), actor.currency) for c in rows]
-        return views, page, pages
+        return CaseList(views, page, pages, only_open, total, open_count, key, newest)
+
+    async def open_case_of_customer(self, actor: MemberView, customer_key: str) -> CaseView | None:
+        """The newest open case of this customer that the member may add to, if any."""
+        key = " ".join(customer_key.split())
+        async with self.db.reading() as session:
+            member = await _active_member(session, actor)
+            where: Any = (Case.org_id == actor.org_id) & (Case.customer_key == key)
+            if not Role(member.role).at_least(Role.SUPERVISOR):
+                where = where & _mine(actor)
+            case = await session.scalar(
+                select(Case)
+                .where(where, Case.state.in_(OPEN_STATES))
+                .order_by(Case.created_at.desc(), Case.id.desc())
+                .limit(1)
+            )
+            if case is None:
+                return None
+            return _view(case, await _spent_on_case(session, case.id), actor.currency)
+
+    async def add_to(
+        self,
+        actor: MemberView,
+        case_id: int,
+        text: str,
+        *,
+        photo_file_id: str | None = None,
+        voice_file_id: str | None = None,
+    ) -> CaseView:
+        """A returning customer's new problem added to their open case, instead of a second
+        case: an "added" event in the case's history."""
+        text = text.strip()
+        if not text and not (photo_file_id or voice_file_id):
+            raise ServiceError("description_empty")
+        if len(text) > DESCRIPTION_LIMIT:
+            raise ServiceError("description_too_long", limit=DESCRIPTION_LIMIT)
+        current = await self.policies.in_force(actor.org_id)
+        now = self.clock.now()
+        media = {"photo": photo_file_id, "voice": voice_file_id}
+        async with self.db.transaction() as session:
+            member = await _active_member(session, actor)
+            case = await _case_of_org(session, actor, case_id)
+            _may_act_on(case, member)
+            if case.state not in OPEN_STATES:
+                raise ServiceError("case_not_open", state=case.state)
+            _event(
+                session,
+                case,
+                member.id,
+                "added",
+                current.version_id,
+                now,
+                text=text,
+                **{kind: file_id for kind, file_id in media.items() if file_id},
+            )
+            return _view(case, await _spent_on_case(session, case.id), actor.currency)
+
+    async def mine(
+        self, actor: MemberView, page: int, size: int = 6
+    ) -> tuple[list[CaseView], int, int]:
+        """My cases, all of them, newest first: (cases, page, pages)."""
+        found = await self.listing(actor, page, only_open=False, size=size)
+        return found.cases, found.page, found.pages
 
     async def timeline(self, actor: MemberView, case_id: int, last: int = 8) -> list[TimelineEntry]:
         async with self.db.reading() as session:
@@ -324,8 +496,9 @@ class CaseService:
         mode: str = "give",
     ) -> Given:
         """Check and record in one transaction. `mode`: "give" records only what is within
-        authority and fully allowed; "split" gives what is allowed now and asks approval for
-        the rest; "ask" asks approval for all of it."""
+        authority and fully allowed; "now" gives what is allowed now and asks nothing;
+        "split" gives what is allowed now and asks approval for the rest; "ask" asks approval
+        for all of it. While a request waits, only "give" and "now" are open."""
         current = await self.policies.in_force(actor.org_id)
         policy = current.policy
         if remedy not in policy.remedies:
@@ -339,8 +512,11 @@ class CaseService:
             member = await _active_member(session, actor)
             case = await _case_of_org(session, actor, case_id)
             _may_act_on(case, member)
-            if case.state not in (CaseState.OPEN, CaseState.REOPENED):
+            waiting = case.state == CaseState.ESCALATED
+            if case.state not in (CaseState.OPEN, CaseState.REOPENED) and not waiting:
                 raise ServiceError("case_not_open", state=case.state)
+            if waiting and mode in ("ask", "split"):
+                raise ServiceError("request_pending")
             usage = await count_usage(
                 session, policy, usage_needed(policy, member.role, remedy), actor, case, now
             )
@@ -353,6 +529,8 @@ class CaseService:
                 give_now = amount
             elif mode == "split" and decision.outcome == Outcome.PARTIAL:
                 give_now, ask = decision.now, decision.rest
+            elif mode == "now" and decision.outcome == Outcome.PARTIAL:
+                give_now = decision.now
             elif mode in ("ask", "split"):
                 ask = amount
             else:
@@ -473,8 +651,9 @@ class CaseLifecycle:
             case = await _case_of_org(session, actor, case_id)
             _may_act_on(case, member)
             if case.state == CaseState.ESCALATED:
-                raise ServiceError("case_waiting")
-            if case.state not in (CaseState.OPEN, CaseState.REOPENED):
+                # Resolved while a request waits: the request is withdrawn, and says why.
+                await self._withdraw_pending(session, current, case, member, "resolved", now)
+            elif case.state not in (CaseState.OPEN, CaseState.REOPENED):
                 raise ServiceError("case_not_open", state=case.state)
             case.state = CaseState.RESOLVED
             case.resolved_at = now
@@ -492,6 +671,72 @@ class CaseLifecycle:
                 note=note,
             )
 
+    async def withdraw(self, actor: MemberView, case_id: int) -> int:
+        """The requester (or the case's owner, or a supervisor) takes back what waits for
+        approval; the case is open again. Returns how many requests were withdrawn."""
+        current = await self.policies.in_force(actor.org_id)
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            await lock_organisation(session, actor.org_id)
+            member = await _active_member(session, actor)
+            case = await _case_of_org(session, actor, case_id)
+            _may_act_on(case, member)
+            if case.state != CaseState.ESCALATED:
+                raise ServiceError("nothing_waiting")
+            count = await self._withdraw_pending(session, current, case, member, "withdrawn", now)
+            case.state = CaseState.REOPENED if case.reopened_count else CaseState.OPEN
+            return count
+
+    async def add_note(self, actor: MemberView, case_id: int, note: str) -> None:
+        """A note typed after the case was resolved: kept as the resolution's note."""
+        note = _typed_words(note)
+        current = await self.policies.in_force(actor.org_id)
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            member = await _active_member(session, actor)
+            case = await _case_of_org(session, actor, case_id)
+            _may_act_on(case, member)
+            if case.state != CaseState.RESOLVED:
+                raise ServiceError("case_not_open", state=case.state)
+            case.resolution_note = note
+            _event(session, case, member.id, "note", current.version_id, now, note=note)
+
+    async def _withdraw_pending(
+        self,
+        session: AsyncSession,
+        current: PolicyInForce,
+        case: Case,
+        member: Member,
+        why: str,
+        now: datetime,
+    ) -> int:
+        pending = list(
+            await session.scalars(
+                select(Escalation).where(
+                    Escalation.case_id == case.id, Escalation.state == "pending"
+                )
+            )
+        )
+        for escalation in pending:
+            if self.escalations is not None:
+                await self.escalations.withdraw(session, current.policy, escalation, member, why)
+            else:
+                escalation.state, escalation.reason = "withdrawn", why
+            if why != "void":
+                _event(
+                    session,
+                    case,
+                    member.id,
+                    "withdrawn",
+                    current.version_id,
+                    now,
+                    escalation_id=escalation.id,
+                    amount=str(from_minor(escalation.amount_minor, current.policy.currency)),
+                    remedy=escalation.remedy,
+                    why=why,
+                )
+        return len(pending)
+
     async def reopen_deadline(self, actor: MemberView, case_id: int) -> datetime | None:
         """Until when the case may be reopened (None: it is not resolved)."""
         policy = (await self.policies.in_force(actor.org_id)).policy
@@ -502,11 +747,7 @@ class CaseLifecycle:
         return case.resolved_at + timedelta(days=policy.reopen_window_days)
 
     async def reopen(self, actor: MemberView, case_id: int, reason: str) -> None:
-        reason = reason.strip()
-        if not reason:
-            raise ServiceError("reason_needed")
-        if len(reason) > NOTE_LIMIT:
-            raise ServiceError("note_too_long", limit=NOTE_LIMIT)
+        reason = _typed_words(reason)
         current = await self.policies.in_force(actor.org_id)
         deadline = await self.reopen_deadline(actor, case_id)
         now = self.clock.now()
@@ -538,18 +779,20 @@ class CaseLifecycle:
                     raise ServiceError("not_your_case")
                 if now - case.created_at > VOID_BY_REPORTER:
                     raise ServiceError("void_too_late", minutes=10)
-            for escalation in await session.scalars(
-                select(Escalation).where(
-                    Escalation.case_id == case.id, Escalation.state == "pending"
-                )
-            ):
-                if self.escalations is not None:
-                    await self.escalations.withdraw(session, current.policy, escalation)
-                else:
-                    escalation.state = "withdrawn"
+            await self._withdraw_pending(session, current, case, member, "void", now)
             case.state = CaseState.CANCELLED
             case.cancelled_at = now
             _event(session, case, member.id, "cancelled", current.version_id, now)
+
+
+def _typed_words(text: str) -> str:
+    """A reason or a note as typed: something, and not more than a card can hold."""
+    text = text.strip()
+    if not text:
+        raise ServiceError("reason_needed")
+    if len(text) > NOTE_LIMIT:
+        raise ServiceError("note_too_long", limit=NOTE_LIMIT)
+    return text
 
 
 async def count_usage(
@@ -641,6 +884,19 @@ async def _case_of_org(session: AsyncSession, actor: MemberView, case_id: int | 
     if case is None or case.org_id != actor.org_id:
         raise ServiceError("no_such_case")
     return case
+
+
+def _mine(actor: MemberView) -> Any:
+    return (Case.org_id == actor.org_id) & (
+        (Case.reporter_id == actor.id) | (Case.owner_id == actor.id)
+    )
+
+
+def _may_see(case: Case, member: Member) -> bool:
+    """Who may open a case's card by its code: the people who may act on it."""
+    return member.id in (case.reporter_id, case.owner_id) or Role(member.role).at_least(
+        Role.SUPERVISOR
+    )
 
 
 def _may_act_on(case: Case, member: Member) -> None:

@@ -27,7 +27,7 @@ from bot.db.models import (
     Spend,
 )
 from bot.money import from_minor, to_minor
-from bot.outbox import enqueue
+from bot.outbox import enqueue, enqueue_media
 from bot.services.cases import (
     Spender,
     _active_member,
@@ -83,6 +83,8 @@ class EscalationView:
     decided_at: datetime | None = None
     reminders: int = 0
     used: bool = False
+    photo_file_id: str | None = None  # the case's photo, shown to approvers above the card
+    voice_file_id: str | None = None
 
 
 class Notices(Protocol):
@@ -111,6 +113,9 @@ class Notices(Protocol):
 
     def unreachable(self, name: str, org_name: str, locale: str) -> tuple[str, Markup]: ...
 
+    def media_caption(self, view: EscalationView, policy: Policy, locale: str) -> str:
+        """The caption of the case's photo or voice note sent just above a card."""
+
 
 @dataclass(frozen=True)
 class Routed:
@@ -136,6 +141,29 @@ class TeamCase:
 
 def _person(member: Member) -> Person:
     return Person(member.id, member.telegram_user_id, member.name, member.language)
+
+
+async def reachable_people(
+    session: AsyncSession,
+    org_id: int,
+    roles: list[Role],
+    *,
+    team_id: int | None = None,
+    exclude: int | None = None,
+) -> list[Person]:
+    """Active members of an organisation the bot can still write to, with one of `roles`
+    (of one team, when `team_id` is given), but not `exclude`."""
+    query = select(Member).where(
+        Member.org_id == org_id,
+        Member.role.in_([role.value for role in roles]),
+        Member.active.is_(True),
+        Member.reachable.is_(True),
+    )
+    if team_id is not None:
+        query = query.where(Member.team_id == team_id)
+    if exclude is not None:
+        query = query.where(Member.id != exclude)
+    return [_person(m) for m in await session.scalars(query.order_by(Member.id))]
 
 
 class EscalationService:
@@ -285,18 +313,7 @@ class EscalationService:
         return decide(policy, member.role, remedy, amount, usage)
 
     async def _admins(self, session: AsyncSession, org_id: int, exclude: int) -> list[Person]:
-        admins = await session.scalars(
-            select(Member)
-            .where(
-                Member.org_id == org_id,
-                Member.role == Role.ADMIN.value,
-                Member.active.is_(True),
-                Member.reachable.is_(True),
-                Member.id != exclude,
-            )
-            .order_by(Member.id)
-        )
-        return [_person(m) for m in admins]
+        return await reachable_people(session, org_id, [Role.ADMIN], exclude=exclude)
 
     async def _send_cards(
         self,
@@ -308,6 +325,10 @@ class EscalationService:
     ) -> None:
         now = self.clock.now()
         for person in people:
+            if not reminder:
+                # The case's photo or voice note first: the card edited later stays below it
+                # (one chat's outbox goes out in order).
+                self._send_media(session, policy, view, person)
             row = self._send(
                 session,
                 person.chat_id,
@@ -324,6 +345,22 @@ class EscalationService:
                 )
             )
         self._wake_after(session)
+
+    def _send_media(
+        self, session: AsyncSession, policy: Policy, view: EscalationView, person: Person
+    ) -> None:
+        media = (("photo", view.photo_file_id), ("voice", view.voice_file_id))
+        for kind, file_id in media:
+            if file_id:
+                enqueue_media(
+                    session,
+                    self.clock,
+                    chat_id=person.chat_id,
+                    kind=kind,
+                    file_id=file_id,
+                    caption=self.notices.media_caption(view, policy, person.language),
+                    org_id=view.org_id,
+                )
 
     def _wake_after(self, session: AsyncSession) -> None:
         """Wake this process's outbox sender once the transaction has committed."""
@@ -379,6 +416,8 @@ class EscalationService:
             decided_at=escalation.decided_at,
             reminders=escalation.reminders,
             used=escalation.used_at is not None,
+            photo_file_id=case.photo_file_id,
+            voice_file_id=case.voice_file_id,
         )
 
     # ---- reading ----
@@ -626,9 +665,22 @@ class EscalationService:
             timezone=org.timezone if org else "UTC",
         )
 
-    async def withdraw(self, session: AsyncSession, policy: Policy, escalation: Escalation) -> None:
-        """The case was voided: the request is withdrawn and every approver's card says so."""
+    async def withdraw(
+        self,
+        session: AsyncSession,
+        policy: Policy,
+        escalation: Escalation,
+        by: Member,
+        why: str,
+    ) -> None:
+        """The request is withdrawn — `why`: "void" (the case was voided), "withdrawn" (the
+        requester took it back) or "resolved" (the case was resolved meanwhile) — and every
+        approver's card says so and by whom. Withdrawals are not decisions: the metrics
+        count only decided requests."""
         escalation.state = "withdrawn"
+        escalation.reason = why
+        escalation.decided_by_id = by.id
+        escalation.decided_at = self.clock.now()
         escalation.remind_at = escalation.climb_at = None
         await session.flush()
         view = await self._view(session, policy, escalation)

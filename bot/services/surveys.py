@@ -1,26 +1,38 @@
 """Customer surveys: a one-time link the employee shows; the customer rates in Telegram
-without ever becoming a member or seeing anything of the organisation."""
+without ever becoming a member or seeing anything of the organisation. A survey belongs to
+one resolution of its case: the first answer stands, and only a reopen and a new resolution
+may ask again. An answer is told to the case's reporter, and a low one to their supervisors
+at once, through the outbox."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import Database
-from bot.db.models import Case, CaseEvent, CaseState, Survey
+from bot.db.models import Case, CaseEvent, CaseState, Member, Role, Survey
+from bot.outbox import enqueue
 from bot.services.cases import _active_member, _case_of_org, _may_act_on
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
+from bot.services.escalations import Person, reachable_people
 
 SURVEY_TTL = timedelta(days=7)
 # "q" + 24 url-safe characters (144 bits): never the 22 characters of an invite code.
 PREFIX = "q"
 COMMENT_LIMIT = 1000
+# A rating at or below this reaches the reporter's supervisors at once.
+LOW_SCORE = 2
+Markup = dict[str, Any] | None
 
 
 def is_survey_token(payload: str) -> bool:
@@ -37,45 +49,105 @@ class SurveyResult:
     ces: int | None
     answered: bool
     sent: bool
+    # Answered for the case's current resolution: nobody may ask again until a new one.
+    answered_now: bool = False
+
+
+@dataclass(frozen=True)
+class SurveyLink:
+    token: str
+    # This resolution's unanswered link was replaced: the earlier one no longer opens.
+    refreshed: bool = False
+
+
+@dataclass(frozen=True)
+class SurveyAnswer:
+    """What staff are told when a customer answers."""
+
+    case_id: int
+    case_code: str
+    csat: int
+    ces: int | None
+    comment: str | None
+    reporter: str
+
+    @property
+    def low(self) -> bool:
+        return self.csat <= LOW_SCORE
+
+
+class SurveyNotices(Protocol):
+    """Renders the news of an answer in the reader's language (the app wires bot.render's)."""
+
+    def answered(self, answer: SurveyAnswer, locale: str) -> tuple[str, Markup]:
+        """To the reporter."""
+
+    def low_score(self, answer: SurveyAnswer, locale: str) -> tuple[str, Markup]:
+        """To the reporter's supervisors (or the organisation's managers)."""
 
 
 class SurveyService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        notices: SurveyNotices | None = None,
+        wakeup: asyncio.Event | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.notices = notices
+        self.wakeup = wakeup or asyncio.Event()
 
-    async def issue(self, actor: MemberView, case_id: int) -> str:
+    async def issue(self, actor: MemberView, case_id: int) -> SurveyLink:
+        """A link for the case's current resolution. Refused once the customer has answered
+        for it; an unanswered link of this resolution is replaced by a fresh one (only the
+        hash is kept, so the old link cannot be shown again) — still one survey."""
         now = self.clock.now()
         token = PREFIX + secrets.token_urlsafe(18)
         async with self.db.transaction() as session:
             member = await _active_member(session, actor)
+            # Two taps at once must not make two surveys of one resolution.
+            await session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
             case = await _case_of_org(session, actor, case_id)
             _may_act_on(case, member)
             if case.state != CaseState.RESOLVED:
                 raise ServiceError("case_not_resolved_for_survey")
-            session.add(
-                Survey(
+            current = await _this_resolution(session, case)
+            if any(s.answered_at is not None for s in current):
+                raise ServiceError("survey_already_answered")
+            survey = current[-1] if current else None
+            if survey is not None:
+                survey.token_hash = _hash(token)
+                survey.expires_at = now + SURVEY_TTL
+            else:
+                survey = Survey(
                     org_id=case.org_id,
                     case_id=case.id,
                     token_hash=_hash(token),
                     created_at=now,
                     expires_at=now + SURVEY_TTL,
                 )
-            )
+                session.add(survey)
+                await session.flush()
+            payload: dict[str, Any] = {"survey_id": survey.id}
+            if current:
+                payload["refreshed"] = True
             session.add(
                 CaseEvent(
                     org_id=case.org_id,
                     case_id=case.id,
                     actor_id=member.id,
                     kind="survey_sent",
-                    payload="{}",
+                    payload=json.dumps(payload),
                     created_at=now,
                 )
             )
-        return token
+        return SurveyLink(token, refreshed=bool(current))
 
     async def open(self, token: str) -> int:
-        """The survey id for a valid, unused, unexpired token."""
+        """The survey id for a valid, unused, unexpired token. A used one says so in the
+        language the customer answered in (`language` in the error's params)."""
         if not is_survey_token(token):
             raise ServiceError("survey_invalid")
         async with self.db.reading() as session:
@@ -83,7 +155,7 @@ class SurveyService:
         if survey is None:
             raise ServiceError("survey_invalid")
         if survey.answered_at is not None:
-            raise ServiceError("survey_used")
+            raise _used(survey)
         if survey.expires_at <= self.clock.now():
             raise ServiceError("survey_expired")
         return survey.id
@@ -97,6 +169,8 @@ class SurveyService:
         ces: int | None,
         comment: str | None,
     ) -> None:
+        """The first answer stands: a second one (a link used twice, two people with one
+        link) is refused and changes nothing."""
         if not 1 <= csat <= 5 or (ces is not None and not 1 <= ces <= 7):
             raise ServiceError("survey_invalid")
         comment = (comment or "").strip()[:COMMENT_LIMIT] or None
@@ -116,20 +190,85 @@ class SurveyService:
                     answered_at=now,
                 )
             )
+            survey = await session.get(Survey, survey_id, populate_existing=True)
             if done.rowcount != 1:  # type: ignore[attr-defined]
-                raise ServiceError("survey_used")
-            survey = await session.get(Survey, survey_id)
-            assert survey is not None
+                if survey is None or survey.answered_at is not None:
+                    raise _used(survey)
+                raise ServiceError("survey_expired")
+            case = await session.get(Case, survey.case_id) if survey else None
+            assert survey is not None and case is not None
             session.add(
                 CaseEvent(
                     org_id=survey.org_id,
                     case_id=survey.case_id,
                     actor_id=None,
                     kind="survey_answered",
-                    payload=f'{{"csat": {csat}}}',
+                    payload=json.dumps(
+                        {"csat": csat, "ces": ces, "comment": comment, "survey_id": survey.id},
+                        ensure_ascii=False,
+                    ),
                     created_at=now,
                 )
             )
+            told = await self._tell(session, case, csat, ces, comment)
+        if told:
+            self.wakeup.set()
+
+    async def _tell(
+        self, session: AsyncSession, case: Case, csat: int, ces: int | None, comment: str | None
+    ) -> int:
+        """The reporter hears of every answer; a low one reaches the supervisors of the
+        reporter's team too (the managers and admins when the team has none)."""
+        if self.notices is None:
+            return 0
+        reporter = await session.get(Member, case.reporter_id)
+        assert reporter is not None
+        news = SurveyAnswer(case.id, case.code, csat, ces, comment, reporter.name)
+        told = 0
+        if reporter.active and reporter.reachable:
+            self._send(session, case, reporter.telegram_user_id, reporter.language, news)
+            told += 1
+        if news.low:
+            for person in await self._supervisors(session, case, reporter):
+                self._send(session, case, person.chat_id, person.language, news, low=True)
+                told += 1
+        return told
+
+    async def _supervisors(
+        self, session: AsyncSession, case: Case, reporter: Member
+    ) -> list[Person]:
+        team_id = reporter.team_id or case.team_id
+        people: list[Person] = []
+        if team_id is not None:
+            people = await reachable_people(
+                session, case.org_id, [Role.SUPERVISOR], team_id=team_id, exclude=reporter.id
+            )
+        if not people:
+            people = await reachable_people(
+                session, case.org_id, [Role.MANAGER, Role.ADMIN], exclude=reporter.id
+            )
+        return people
+
+    def _send(
+        self,
+        session: AsyncSession,
+        case: Case,
+        chat_id: int,
+        locale: str,
+        news: SurveyAnswer,
+        low: bool = False,
+    ) -> None:
+        assert self.notices is not None
+        render = self.notices.low_score if low else self.notices.answered
+        text, markup = render(news, locale)
+        enqueue(
+            session,
+            self.clock,
+            chat_id=chat_id,
+            text=text,
+            reply_markup=markup,
+            org_id=case.org_id,
+        )
 
     async def result(self, actor: MemberView, case_id: int) -> SurveyResult:
         async with self.db.reading() as session:
@@ -139,10 +278,43 @@ class SurveyService:
                     select(Survey).where(Survey.case_id == case.id).order_by(Survey.id.desc())
                 )
             ).all()
+            current = await _this_resolution(session, case) if rows else []
         answered = next((s for s in rows if s.answered_at is not None), None)
         return SurveyResult(
             csat=answered.csat if answered else None,
             ces=answered.ces if answered else None,
             answered=answered is not None,
             sent=bool(rows),
+            answered_now=any(s.answered_at is not None for s in current),
         )
+
+
+def _used(survey: Survey | None) -> ServiceError:
+    """Already answered: said in the language of the first answer to whoever answered it."""
+    if survey is None:
+        return ServiceError("survey_used")
+    return ServiceError("survey_used", language=survey.language, by=survey.opened_by)
+
+
+async def _this_resolution(session: AsyncSession, case: Case) -> list[Survey]:
+    """The surveys issued since the case was last resolved, oldest first. Events, not
+    times, tell which: their ids keep the order even when two moments are equal."""
+    resolved = await session.scalar(
+        select(func.max(CaseEvent.id)).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind == "resolved"
+        )
+    )
+    sent = await session.scalars(
+        select(CaseEvent.payload).where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.kind == "survey_sent",
+            CaseEvent.id > (resolved or 0),
+        )
+    )
+    ids = {json.loads(payload).get("survey_id") for payload in sent} - {None}
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(Survey).where(Survey.case_id == case.id, Survey.id.in_(ids)).order_by(Survey.id)
+    )
+    return list(rows)

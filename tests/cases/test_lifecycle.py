@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
-from bot.db.models import Case, CaseEvent, Role
+from bot.db.models import Case, CaseEvent, Escalation, Role
 from bot.services import Services
 from bot.services.context import TelegramUser
 from bot.services.errors import ServiceError
@@ -56,11 +56,42 @@ async def test_resolve_then_reopen_inside_the_window_only(
     ]
 
 
-async def test_an_escalated_case_waits_for_its_decision(services: Services) -> None:
+async def test_a_waiting_case_is_no_dead_end(services: Services) -> None:
+    """While a request waits: no second request, a gift within authority, a withdrawal, and
+    a resolution that withdraws what still waits — each with its event."""
     olena, case = await hotel_with_frontline(services)
     await services.cases.give(olena, case.id, "refund", Decimal(2500), "r1", mode="ask")
-    with pytest.raises(ServiceError, match="case_waiting"):
-        await services.lifecycle.resolve(olena, case.id, "with_remedy", True)
+    with pytest.raises(ServiceError, match="request_pending"):
+        await services.cases.give(olena, case.id, "refund", Decimal(2600), "r2", mode="ask")
+    given = await services.cases.give(olena, case.id, "voucher", Decimal(100), "r3")
+    assert given.given == Decimal(100) and given.escalated == 0
+    assert (await services.cases.get(olena, case.id)).state == "escalated"
+
+    assert await services.lifecycle.withdraw(olena, case.id) == 1
+    assert (await services.cases.get(olena, case.id)).state == "open"
+    with pytest.raises(ServiceError, match="nothing_waiting"):
+        await services.lifecycle.withdraw(olena, case.id)
+
+    await services.cases.give(olena, case.id, "refund", Decimal(2500), "r4", mode="ask")
+    await services.lifecycle.resolve(olena, case.id, "with_remedy", True)
+    assert (await services.cases.get(olena, case.id)).state == "resolved"
+    async with services.db.reading() as session:
+        requests = (await session.scalars(select(Escalation).order_by(Escalation.id))).all()
+    assert [(e.state, e.reason) for e in requests] == [
+        ("withdrawn", "withdrawn"),
+        ("withdrawn", "resolved"),
+    ]
+    assert all(e.decided_by_id == olena.id and e.decision is None for e in requests)
+    kinds = [kind for kind, _ in await events(services, case.id)]
+    assert kinds == [
+        "created",
+        "escalated",
+        "spend",
+        "withdrawn",
+        "escalated",
+        "withdrawn",
+        "resolved",
+    ]
 
 
 async def test_void_by_reporter_within_ten_minutes_supervisor_any_time(

@@ -125,7 +125,7 @@ async def test_the_story_in_the_browser(demo: str) -> None:
         await tap("Повернення коштів")
         await shows("Скільки, у USD?")
         await say("2600")
-        await tap("Погодити все")
+        await tap("Запросити погодження")
         await shows("Запит на погодження")
         await page.screenshot(path=str(ARTIFACTS / "1-olena.png"))
 

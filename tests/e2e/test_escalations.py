@@ -73,7 +73,7 @@ async def test_story_in_three_languages(harness: Harness) -> None:
     people = await staff(harness)
     olena, dmytro, sarah = people["olena"], people["dmytro"], people["sarah"]
 
-    code = await ask_refund(olena, "250", "Погодити все")
+    code = await ask_refund(olena, "250", "Запросити погодження")
     asked = olena.bot_messages[-1]
     assert "Запит на погодження 250,00\xa0USD надіслано: Dmytro (керівник зміни)." in asked.text
     assert "Відповідь прийде сюди." in asked.text
@@ -157,7 +157,7 @@ async def test_story_in_three_languages(harness: Harness) -> None:
 async def test_two_supervisors_tap_at_once(harness: Harness) -> None:
     people = await staff(harness, second_supervisor=True)
     olena, dmytro, ivan = people["olena"], people["dmytro"], people["ivan"]
-    code = await ask_refund(olena, "120", "Погодити все")
+    code = await ask_refund(olena, "120", "Запросити погодження")
     assert "Dmytro, Ivan (керівник зміни)" in olena.bot_messages[-1].text
     card_d = await dmytro.expect(f"Нужно одобрение · {code}")
     card_i = await ivan.expect(f"Потрібне погодження · {code}")
@@ -198,7 +198,7 @@ async def test_sla_reminds_then_climbs_to_the_manager(harness: Harness) -> None:
     olena, dmytro, sarah = people["olena"], people["dmytro"], people["sarah"]
     clock = harness.services.clock
     assert isinstance(clock, FrozenClock)
-    code = await ask_refund(olena, "120", "Погодити все")
+    code = await ask_refund(olena, "120", "Запросити погодження")
     card = await dmytro.expect(f"Нужно одобрение · {code}")
 
     clock.advance(timedelta(minutes=14))
@@ -248,9 +248,9 @@ async def test_queue_lists_what_waits_oldest_first(harness: Harness) -> None:
     olena, dmytro = people["olena"], people["dmytro"]
     clock = harness.services.clock
     assert isinstance(clock, FrozenClock)
-    first = await ask_refund(olena, "120", "Погодити все")
+    first = await ask_refund(olena, "120", "Запросити погодження")
     clock.advance(timedelta(minutes=3))
-    second = await ask_refund(olena, "90", "Погодити все")
+    second = await ask_refund(olena, "90", "Запросити погодження")
     await olena.send("/queue")
     assert (await olena.expect()).text == "Це недоступно для вашої ролі."
 
@@ -279,7 +279,7 @@ async def forge(user: SandboxUser, action: str, escalation_id: int) -> str | Non
 async def test_forged_and_late_decisions_change_nothing(harness: Harness) -> None:
     people = await staff(harness)
     olena, dmytro, sarah = people["olena"], people["dmytro"], people["sarah"]
-    code = await ask_refund(olena, "120", "Погодити все")
+    code = await ask_refund(olena, "120", "Запросити погодження")
     await dmytro.expect(f"Нужно одобрение · {code}")
     async with harness.db.reading() as session:
         escalation_id = (await session.scalars(select(Escalation.id))).one()
@@ -314,13 +314,16 @@ async def test_forged_and_late_decisions_change_nothing(harness: Harness) -> Non
     await sarah.expect("State: cancelled")
     withdrawn = await dmytro.expect("Отозвано: случай аннулирован.")
     assert withdrawn.button_labels == ["Открыть случай"]
-    assert await forge(dmytro, "ok", escalation_id) == "Запрос отозван: случай аннулирован."
+    assert await forge(dmytro, "ok", escalation_id) == "Этот запрос отозван — решение не нужно."
 
     async with harness.db.reading() as session:
         escalation = await session.get(Escalation, escalation_id)
         spends = await session.scalar(select(func.count()).select_from(Spend))
     assert escalation is not None and escalation.state == "withdrawn"
-    assert escalation.decided_by_id is None and spends == 0
+    # Not a decision: who withdrew it (Sarah, by voiding) and why, and nothing spent.
+    assert (escalation.decision, escalation.reason) == (None, "void") and spends == 0
+    voider = await harness.services.context.load_by_id(1001)
+    assert voider.member is not None and escalation.decided_by_id == voider.member.id
 
 
 async def test_nobody_to_approve_tells_the_requester_whom_to_call(harness: Harness) -> None:
@@ -336,7 +339,7 @@ async def test_nobody_to_approve_tells_the_requester_whom_to_call(harness: Harne
     draft = await harness.services.policies.propose(admin, limited.encode())
     await harness.services.policies.activate(admin, draft.draft_id)
 
-    code = await ask_refund(olena, "5000", "Погодити все", answer="Ніхто в боті")
+    code = await ask_refund(olena, "5000", "Запросити погодження", answer="Ніхто в боті")
     told = olena.bot_messages[-1].text
     assert "Ніхто в боті не може погодити 5\xa0000,00\xa0USD. Зателефонуйте: Sarah" in told
     notice = await sarah.expect(f"Nobody can approve · {code}")
@@ -351,7 +354,7 @@ async def test_a_blocked_approver_is_reported_and_replaced(harness: Harness) -> 
     people = await staff(harness)
     olena, dmytro, sarah = people["olena"], people["dmytro"], people["sarah"]
     harness.sandbox.block(dmytro.id)
-    code = await ask_refund(olena, "120", "Погодити все")
+    code = await ask_refund(olena, "120", "Запросити погодження")
     notice = await sarah.expect("Dmytro blocked the bot")
     assert "no longer gets notifications" in notice.text
     # Dmytro was the only supervisor: the request goes up to the manager at once.
@@ -373,7 +376,7 @@ async def test_a_blocked_approver_is_reported_and_replaced(harness: Harness) -> 
 async def test_deny_with_typed_reason_then_take_over(harness: Harness) -> None:
     people = await staff(harness)
     olena, dmytro = people["olena"], people["dmytro"]
-    code = await ask_refund(olena, "120", "Погодити все")
+    code = await ask_refund(olena, "120", "Запросити погодження")
     card = await dmytro.expect(f"Нужно одобрение · {code}")
     await dmytro.press("Отказать", card)
     await dmytro.expect("Почему? Выберите причину или напишите свою.")
@@ -391,7 +394,7 @@ async def test_deny_with_typed_reason_then_take_over(harness: Harness) -> None:
     # She asks again; this time Dmytro takes the case over.
     await olena.press("Відкрити випадок", news)
     await olena.expect("Стан: відкритий")
-    await ask_refund(olena, "150", "Погодити все", new_case=False)
+    await ask_refund(olena, "150", "Запросити погодження", new_case=False)
     card = await dmytro.expect(f"Нужно одобрение · {code}")
     await dmytro.press("Взять на себя", card)
     await dmytro.expect("Взято на себя: Dmytro, 11:00.")

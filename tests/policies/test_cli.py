@@ -53,8 +53,8 @@ def test_check_lists_every_error_on_stderr(
     assert all(line.startswith(f"{broken}: ") for line in lines)
     assert "currency (рядок 6): невідома валюта «XYZ»" in lines[0]
     assert "categories.Queue (рядок 25)" in lines[1]
-    assert "roles.supervisor.limits[2].interval (рядок 79): «monthly»" in lines[2]
-    assert "roles.manager.limits[1].interval (рядок 88): «monthly»" in lines[3]
+    assert "roles.supervisor.limits[2].interval (рядок 82): «monthly»" in lines[2]
+    assert "roles.manager.limits[1].interval (рядок 91): «monthly»" in lines[3]
 
 
 def test_check_of_a_missing_or_broken_file(

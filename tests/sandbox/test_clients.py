@@ -143,3 +143,30 @@ async def test_python_telegram_bot_sees_telegrams_errors(
     sandbox.block(77)
     with pytest.raises(ptb_error.Forbidden, match="blocked by the user"):
         await ptb_bot.send_message(77, "x")
+
+
+OGG = b"OggS\x00\x02" + b"\x00" * 20 + b"OpusHead" + b"\x01" * 11
+
+
+async def test_both_clients_read_and_send_voice_notes(
+    sandbox: Sandbox, aiogram_bot: Bot, ptb_bot: telegram.Bot
+) -> None:
+    olena = sandbox.user(42, "Olena")
+    await olena.send_voice(OGG, duration=4, caption="noise")
+    (update,) = await ptb_bot.get_updates()
+    assert update.message is not None and update.message.voice is not None
+    voice = update.message.voice
+    assert (voice.duration, voice.mime_type, voice.file_size) == (4, "audio/ogg", len(OGG))
+    assert update.message.caption == "noise"
+    assert bytes(await (await voice.get_file()).download_as_bytearray()) == OGG
+
+    # python-telegram-bot uploads a voice note; aiogram sends it again by its file id.
+    sent = await ptb_bot.send_voice(42, OGG, duration=4, caption="<i>again</i>", parse_mode="HTML")
+    assert sent.voice is not None and sent.voice.duration == 4 and sent.caption == "again"
+    assert olena.last is not None and olena.last.voice == OGG
+    resent = await aiogram_bot.send_voice(42, voice.file_id, caption="K-7Q4F")
+    assert resent.voice is not None and resent.voice.file_unique_id == voice.file_unique_id
+    assert resent.caption == "K-7Q4F" and olena.last.voice == OGG
+    (aiogram_update,) = await aiogram_bot.get_updates(offset=update.update_id)
+    assert aiogram_update.message is not None and aiogram_update.message.voice is not None
+    assert aiogram_update.message.voice.file_id == voice.file_id

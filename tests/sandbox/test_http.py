@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 
 from bot.sandbox import Sandbox
@@ -231,3 +232,93 @@ async def test_callback_answers_once(sandbox: Sandbox, call: Call) -> None:
     assert [a.text for a in user.callback_answers] == ["Done"]
     with pytest.raises(AssertionError, match="no button 'No'"):
         await user.press("No")
+
+
+OGG = b"OggS\x00\x02" + b"\x00" * 20 + b"OpusHead" + b"\x01" * 11  # a voice note's first bytes
+
+
+async def test_a_voice_note_is_an_update_a_file_and_can_be_sent_again(
+    sandbox: Sandbox, call: Call
+) -> None:
+    olena = sandbox.user(42, "Olena")
+    update_id = await olena.send_voice(OGG, duration=7)
+    _, body = await call("getUpdates")
+    (update,) = body["result"]
+    assert update["update_id"] == update_id
+    message = update["message"]
+    assert "text" not in message and "caption" not in message
+    voice = message["voice"]
+    assert voice == {
+        "file_id": voice["file_id"],
+        "file_unique_id": voice["file_unique_id"],
+        "duration": 7,
+        "mime_type": "audio/ogg",
+        "file_size": len(OGG),
+    }
+
+    # getFile and the download give back the very bytes.
+    _, body = await call("getFile", file_id=voice["file_id"])
+    assert body["result"]["file_size"] == len(OGG)
+    async with aiohttp.ClientSession() as session:
+        url = f"{sandbox.url}/file/bot{sandbox.token}/{body['result']['file_path']}"
+        async with session.get(url) as response:
+            assert response.status == 200 and await response.read() == OGG
+
+    # The bot sends the note on by its file id, with a caption: the same file, same duration.
+    status, body = await call(
+        "sendVoice",
+        chat_id=42,
+        voice=voice["file_id"],
+        caption="<b>Case K-7Q4F</b>",
+        parse_mode="HTML",
+    )
+    assert status == 200
+    sent = body["result"]
+    assert sent["voice"]["file_unique_id"] == voice["file_unique_id"]
+    assert sent["voice"]["duration"] == 7 and sent["caption"] == "Case K-7Q4F"
+    assert olena.last is not None and olena.last.voice == OGG and olena.last.bold == ["Case K-7Q4F"]
+    assert sandbox.deliveries[-1][1:] == ("sendvoice", 42)
+
+    # A file id is of one kind, as in Telegram; an unknown one is refused.
+    status, body = await call("sendPhoto", chat_id=42, photo=voice["file_id"])
+    assert (status, body["description"]) == (400, "Bad Request: type of file mismatch")
+    status, body = await call("sendVoice", chat_id=42, voice="nope")
+    assert body["description"] == "Bad Request: wrong file identifier/HTTP URL specified"
+    status, body = await call("sendVoice", chat_id=42, voice=voice["file_id"], caption="x" * 1025)
+    assert body["description"] == "Bad Request: message caption is too long"
+
+
+async def test_a_users_photo_is_sent_again_by_its_file_id(sandbox: Sandbox, call: Call) -> None:
+    olena = sandbox.user(42, "Olena")
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000030000000208060000009d74cb"
+        "ee0000001049444154789c63f8ffffff7f060000fbff04fe0a0e8c2a0000000049454e44ae426082"
+    )
+    await olena.send_photo(png, caption="Broken vase")
+    _, body = await call("getUpdates")
+    (size,) = body["result"][0]["message"]["photo"]
+    status, body = await call("sendPhoto", chat_id=42, photo=size["file_id"], caption="Again")
+    assert status == 200
+    (again,) = body["result"]["photo"]
+    assert again["file_unique_id"] == size["file_unique_id"]
+    assert (again["width"], again["height"]) == (3, 2)
+    assert olena.last is not None and olena.last.photo == png and olena.last.caption == "Again"
+
+
+async def test_the_web_chat_shows_a_voice_note() -> None:
+    from bot.sandbox.web import Persona
+
+    sandbox = Sandbox()
+    olena = Persona(42, "Olena", "frontline · Українська", "uk")
+    await sandbox.start(personas=[olena])
+    try:
+        await sandbox.user(42).send_voice(OGG, duration=5)
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{sandbox.url}/demo/api/chat/42") as response:
+                (message,) = (await response.json())["messages"]
+            assert message["voice"] == {"url": "/demo/api/media/42/1", "duration": 5}
+            assert message["text"] == "" and message["photo"] is None
+            async with session.get(sandbox.url + message["voice"]["url"]) as response:
+                assert response.content_type == "audio/ogg" and await response.read() == OGG
+    finally:
+        await sandbox.stop()

@@ -92,6 +92,7 @@ function renderMessages(chat) {
     const bubble = document.createElement("div");
     bubble.className = "bubble";
     if (m.photo) bubble.innerHTML += `<img src="${m.photo}" alt="photo">`;
+    if (m.voice) bubble.innerHTML += `<div class="voice">🎤 voice note · ${m.voice.duration}s<audio controls preload="none" src="${m.voice.url}"></audio></div>`;
     if (m.document) bubble.innerHTML += `<a class="document" href="${m.document.url}" download="${esc(m.document.name)}">⤓ ${esc(m.document.name)}</a>`;
     bubble.innerHTML += formatted(m.text || "", m.entities);
     if (m.edited) bubble.innerHTML += '<span class="edited">edited</span>';
@@ -248,7 +249,7 @@ const TOUR = [
   ["Create the case", async () => { await see("Слова самого клієнта"); await tap("Створити"); }],
   ["She may give up to $2,000 a guest a day on her own", async () => { await see("Випадок K-"); await tap("Компенсувати"); }],
   ["A refund of $2,600: more than her authority", async () => { await tap("Повернення коштів"); await see("Скільки"); await send("2600"); }],
-  ["She asks approval for all of it", async () => { await tap("Погодити все"); await see("Запит на погодження"); }],
+  ["She asks approval for all of it", async () => { await tap("Запросити погодження"); await see("Запит на погодження"); }],
   ["Dmytro, the shift supervisor, gets the card in Russian", async () => { await use(PERSONA("Dmytro")); await see("Нужно одобрение"); }],
   ["One tap decides", async () => { await tap("Одобрить"); await see("Решение принято"); }],
   ["Olena gets the answer in Ukrainian and gives the refund", async () => { await use(PERSONA("Olena")); await tap("Дати зараз"); await see("Записано"); }],
