@@ -40,7 +40,7 @@ locales: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k __ -k ngettext:1,2 --no-wrap --sort-by-file \
 		--project=casebot --copyright-holder=casebot -o locales/casebot.pot bot handlers
 	$(BIN)/pybabel update -D casebot -i locales/casebot.pot -d locales --no-wrap --ignore-obsolete
-	$(BIN)/pybabel extract -k gettext -k ngettext:1,2 -k N_ --no-wrap --sort-by-file \
+	$(BIN)/pybabel extract -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k N_ --no-wrap --sort-by-file \
 		--project=casebot --copyright-holder=casebot -o locales/policies.pot policies
 	$(BIN)/pybabel update -D policies -i locales/policies.pot -d locales --no-wrap --ignore-obsolete
 

@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="directory for cases.csv and events.csv")
     export.set_defaults(func=_sync(cmd_export))
 
+    screens = commands.add_parser(
+        "screens", help="every screen in uk, ru and en as HTML pages, for review (no database)"
+    )
+    screens.add_argument("--out", required=True, help="directory for index.html and LANG.html")
+    screens.set_defaults(func=cmd_screens)
+
     sandbox = commands.add_parser("sandbox", help="run the local Telegram Bot API sandbox alone")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8081)
@@ -392,6 +398,21 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         _write_files, args.out, {"cases.csv": cases, "events.csv": events}
     ):
         print(path)
+    return 0
+
+
+def cmd_screens(args: argparse.Namespace) -> int:
+    """Render the gallery of screens (bot/gallery) from fabricated data; no settings needed."""
+    from pathlib import Path
+
+    from bot.gallery import write_gallery
+
+    gallery = write_gallery(Path(args.out))
+    for path in gallery.files:
+        print(path)
+    # A review tool: what Telegram would refuse is told (and listed atop index.html), not fatal.
+    for finding in gallery.hard:
+        print(f"casebot: {finding.locale} {finding.screen_id}: {finding.message}", file=sys.stderr)
     return 0
 
 

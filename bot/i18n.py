@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import gettext
 import io
-from datetime import datetime, timedelta
+import re
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_time,
+    format_timedelta,
+    get_datetime_format,
+)
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -106,6 +114,83 @@ def format_moment(moment: datetime, timezone: str, locale: str, fmt: str = "medi
     from zoneinfo import ZoneInfo
 
     return format_datetime(moment, fmt, tzinfo=ZoneInfo(timezone), locale=babel_locale(locale))
+
+
+# The full date, one style per language: uk and ru "25.11.2026", en "Nov 25, 2026".
+_DATE_PATTERN = {"uk": "dd.MM.y", "ru": "dd.MM.y", "en": "medium"}
+DOTTED_DAYS = ("uk", "ru")  # where people type days as they read them: 01.11.2026
+
+
+def days_ago(moment: datetime, now: datetime, timezone: str) -> int:
+    """Calendar days between the moment and now in the organisation's timezone (0: today)."""
+    zone = ZoneInfo(timezone)
+    return (now.astimezone(zone).date() - moment.astimezone(zone).date()).days
+
+
+def format_when(
+    moment: datetime,
+    now: datetime | None,
+    timezone: str,
+    locale: str,
+    *,
+    with_time: bool = True,
+) -> str:
+    """A moment as every screen shows it, in the organisation's timezone: "14:05" (en "2:05 PM")
+    today, "yesterday 19:49", "Mon 19:49" within the last week, the full date beyond ("25.11.2026,
+    14:05", en "Nov 25, 2026, 2:05 PM"; without the time when `with_time` is false).
+
+    `now` comes from the injectable clock, never the wall clock; without it the full date."""
+    zone = ZoneInfo(timezone)
+    where = babel_locale(locale)
+    local = moment.astimezone(zone)
+    time = format_time(local, "short", tzinfo=zone, locale=where)
+    days = days_ago(moment, now, timezone) if now is not None else None
+    if days == 0:
+        return time
+    if days == 1:
+        return translations(locale).gettext("yesterday {time}").format(time=time)
+    if days == -1:
+        return translations(locale).gettext("tomorrow {time}").format(time=time)
+    if days is not None and 1 < days < 7:
+        return f"{format_date(local.date(), 'EEE', locale=where)} {time}"
+    day = format_date(local.date(), _DATE_PATTERN.get(locale, "medium"), locale=where)
+    if not with_time:
+        return day
+    return str(get_datetime_format("short", locale=where)).format(time, day)
+
+
+def format_waiting(delta: timedelta, locale: str) -> str:
+    """How long something waits, in its largest whole unit and the case the verb needs:
+    "waiting 2 weeks", ru "ждёт 1 неделю", uk "чекає 5 тижнів" (Babel has only the nominative)."""
+    tr = translations(locale)
+    minutes = max(int(delta.total_seconds() // 60), 1)
+    hours, days = minutes // 60, minutes // (60 * 24)
+    if days >= 7:
+        n = days // 7
+        return tr.ngettext("waiting {count} week", "waiting {count} weeks", n).format(count=n)
+    if days >= 1:
+        return tr.ngettext("waiting {count} day", "waiting {count} days", days).format(count=days)
+    if hours >= 1:
+        return tr.ngettext("waiting {count} hour", "waiting {count} hours", hours).format(
+            count=hours
+        )
+    return tr.ngettext("waiting {count} minute", "waiting {count} minutes", minutes).format(
+        count=minutes
+    )
+
+
+def parse_day(text: str, locale: str) -> date | None:
+    """A day typed by a person: ISO "2026-11-01" in every language, and uk/ru "01.11.2026"."""
+    text = text.strip()
+    dotted = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text)
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+        if dotted and locale in DOTTED_DAYS:
+            return date(int(dotted[3]), int(dotted[2]), int(dotted[1]))
+    except ValueError:
+        return None
+    return None
 
 
 def format_duration(delta: timedelta, locale: str) -> str:

@@ -50,8 +50,9 @@ async def card_screen(ctx: Context, services: Services, case_id: int) -> tuple[s
         and (ctx.member.id == case.reporter_id or Role(ctx.member.role).at_least(Role.SUPERVISOR))
     )
     rating = await services.surveys.result(ctx.member, case.id)
+    now = services.clock.now()
     history = screens.timeline(
-        await services.cases.timeline(ctx.member, case.id), policy, ctx.member, ctx.locale
+        await services.cases.timeline(ctx.member, case.id), policy, ctx.member, ctx.locale, now
     )
     waiting = None
     if case.state == "escalated":
@@ -69,6 +70,7 @@ async def card_screen(ctx: Context, services: Services, case_id: int) -> tuple[s
         history,
         waiting,
         quick=quick,
+        now=now,
     )
 
 

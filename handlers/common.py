@@ -113,6 +113,10 @@ async def unexpected(message: Message, ctx: Context, state: FSMContext) -> None:
         await message.answer(_("There is no such command. See /help for what I can do."))
         return
     if await state.get_state():
-        await message.answer(_("Please use the buttons above, or /cancel."))
+        # The step's own message may have scrolled off: a way out is right here.
+        await message.answer(
+            _("Please use the buttons above, or /cancel."),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[cancel_key()]]),
+        )
         return
     await message.answer(_("I did not understand that. See /help for what I can do."))

@@ -14,7 +14,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.i18n import format_moment, format_money
+from bot.i18n import format_money, format_when
 from bot.money import parse_amount
 from bot.render import errors
 from bot.render import escalations as screens
@@ -42,11 +42,11 @@ class Deciding(StatesGroup):
 
 def _refusal(error: ServiceError, ctx: Context) -> str:
     if error.code == "already_decided" and error.params.get("at") is not None:
-        at = format_moment(
+        at = format_when(
             error.params["at"],  # type: ignore[arg-type]
+            error.params.get("now"),  # type: ignore[arg-type]
             str(error.params.get("timezone") or "UTC"),
             ctx.locale,
-            "HH:mm",
         )
         error = ServiceError("already_decided", name=error.params.get("name"), at=at)
     return errors.refusal(error)
@@ -151,7 +151,9 @@ async def _restore_card(
     card_id, screen_id = data.get("card_id"), data.get("screen_id")
     if card_id is None:
         return False
-    text, markup = screens.card(view, await _policy(services, view), ctx.locale)
+    text, markup = screens.card(
+        view, await _policy(services, view), ctx.locale, services.clock.now()
+    )
     with suppress(TelegramBadRequest):
         await bot.edit_message_text(
             text, chat_id=ctx.user.id, message_id=card_id, reply_markup=markup
@@ -330,7 +332,8 @@ async def back_to_card(
         await query.answer()
         return
     await state.clear()
-    await show(query, *screens.card(view, await _policy(services, view), ctx.locale))
+    policy = await _policy(services, view)
+    await show(query, *screens.card(view, policy, ctx.locale, services.clock.now()))
 
 
 @routes.callback_query(EscalationStep.filter(F.action == "use"))

@@ -124,6 +124,7 @@ async def pick_ttl(
         expires_at=now + timedelta(days=days),
         timezone=ctx.member.timezone,
         locale=ctx.locale,
+        now=now,
     )
     await show(query, summary)
     me = await bot.me()

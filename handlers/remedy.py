@@ -288,7 +288,7 @@ async def confirm(
             role=role_name(result.approver_role, ctx.locale),
         )
     elif result.approver_role and not result.admins:
-        approvers = role_name(result.approver_role, ctx.locale)
+        approvers = role_name(result.approver_role, ctx.locale, "a")
     screen = screens.given_screen(
         case,
         policy.remedies[data["remedy"]].labels.get(ctx.locale),
@@ -296,6 +296,7 @@ async def confirm(
         format_money(result.escalated, money, ctx.locale) if result.escalated else None,
         approvers,
         escape(", ".join(result.admins)) if result.admins else None,
+        approver_count=max(len(result.approvers), 1),
     )
     await show(query, *screen)
 

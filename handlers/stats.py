@@ -11,6 +11,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.db.models import Role
+from bot.i18n import parse_day
 from bot.render import digest as screens
 from bot.render import errors
 from bot.render.callbacks import StatsStep
@@ -45,13 +46,13 @@ async def _stats_screen(
     return text, screens.stats_keyboard(key, scope.team_id or 0, teams, manager)
 
 
-def _typed_range(argument: str) -> tuple[date, date] | None:
+def typed_range(argument: str, locale: str) -> tuple[date, date] | None:
+    """The first and the end (exclusive) of a typed period: ISO days, or 01.11.2026 in uk/ru."""
     parts = argument.split()
     if len(parts) != 2:
         return None
-    try:
-        first, last = date.fromisoformat(parts[0]), date.fromisoformat(parts[1])
-    except ValueError:
+    first, last = parse_day(parts[0], locale), parse_day(parts[1], locale)
+    if first is None or last is None:
         return None
     if last < first or (last - first).days >= LONGEST:
         return None
@@ -65,9 +66,9 @@ async def stats(message: Message, command: CommandObject, ctx: Context, services
     key = "tw"
     first, end = period(policy, services.clock.now(), key)
     if command.args:
-        typed = _typed_range(command.args)
+        typed = typed_range(command.args, ctx.locale)
         if typed is None:
-            await message.answer(screens.range_help())
+            await message.answer(screens.range_help(ctx.locale))
             return
         first, end, key = typed[0], typed[1], ""
     try:
@@ -103,6 +104,13 @@ async def stats_again(
         await query.answer(errors.refusal(error), show_alert=True)
         return
     await show(query, text, markup)
+
+
+@routes.callback_query(StatsStep.filter(F.action == "terms"))
+async def figures_explained(query: CallbackQuery, ctx: Context, bot: Bot) -> None:
+    """FCR, CSAT, CES, p90 and pp in a line each, below the figures (which stay)."""
+    await query.answer()
+    await bot.send_message(ctx.user.id, screens.figures_explained())
 
 
 @routes.callback_query(StatsStep.filter(F.action == "chart"))

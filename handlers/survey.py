@@ -1,16 +1,22 @@
-"""The customer's side of a survey link: language → CSAT → CES → comment → thanks. The
-customer is a guest, not a member: whatever else they send gets a guest's line."""
+"""The customer's side of a survey link: CSAT → CES → comment → thanks, in the language of
+their Telegram, with the other languages one tap away under each question. The customer is a
+guest, not a member: whatever else they send gets a guest's line."""
 
 from __future__ import annotations
 
+from contextlib import suppress
+from typing import Any
+
 from aiogram import F
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
-from bot.render import onboarding, survey
+from bot.i18n import LOCALES
+from bot.render import survey
 from bot.render.callbacks import Cancel, LanguagePick, SurveyStep
 from bot.services import Services
 from bot.services.context import Context
@@ -24,7 +30,6 @@ routes = Routes("survey")
 
 
 class SurveyFlow(StatesGroup):
-    language = State()
     csat = State()
     ces = State()
     comment = State()
@@ -32,7 +37,8 @@ class SurveyFlow(StatesGroup):
     done = State()
 
 
-QUESTIONS = (SurveyFlow.language, SurveyFlow.csat, SurveyFlow.ces)
+QUESTIONS = (SurveyFlow.csat, SurveyFlow.ces)  # answered by a tap
+ASKING = (*QUESTIONS, SurveyFlow.comment)
 
 
 @routes.message(CommandStart(deep_link=True, magic=F.args.func(is_survey_token)))
@@ -45,7 +51,7 @@ async def open_survey(
     i18n: I18n,
 ) -> None:
     try:
-        survey_id = await services.surveys.open(command.args or "")
+        opened = await services.surveys.open(command.args or "")
     except ServiceError as error:
         language = ctx.locale
         if error.code == "survey_used" and error.params.get("by") == ctx.user.id:
@@ -57,19 +63,21 @@ async def open_survey(
         with i18n.use_locale(language):
             await message.answer(survey.problem(error.code))
         return
-    await state.set_state(SurveyFlow.language)
-    await state.set_data({"survey_id": survey_id})
-    await show(message, *onboarding.choose_language(ctx.locale))
+    # No language question first: the guest's Telegram language, switchable below the stars.
+    await state.set_state(SurveyFlow.csat)
+    await state.set_data(
+        {"survey_id": opened.survey_id, "org": opened.org_name, "language": ctx.locale}
+    )
+    await _ask(message, state, i18n)
 
 
-@routes.callback_query(SurveyFlow.language, LanguagePick.filter())
-async def pick_language(
+@routes.callback_query(StateFilter(*ASKING), LanguagePick.filter(F.code.in_(LOCALES)))
+async def switch_language(
     query: CallbackQuery, callback_data: LanguagePick, state: FSMContext, i18n: I18n
 ) -> None:
+    """The same question again in another language; the answers so far stay."""
     await state.update_data(language=callback_data.code)
-    await state.set_state(SurveyFlow.csat)
-    with i18n.use_locale(callback_data.code):
-        await show(query, *survey.ask_csat())
+    await _ask(query, state, i18n)
 
 
 @routes.callback_query(SurveyFlow.csat, SurveyStep.filter(F.action == "csat"))
@@ -81,8 +89,7 @@ async def rated(
         return
     await state.update_data(csat=callback_data.value)
     await state.set_state(SurveyFlow.ces)
-    with i18n.use_locale((await state.get_data())["language"]):
-        await show(query, *survey.ask_ces())
+    await _ask(query, state, i18n)
 
 
 @routes.callback_query(SurveyFlow.ces, SurveyStep.filter(F.action.in_({"ces", "skip"})))
@@ -94,8 +101,30 @@ async def effort(
         return
     await state.update_data(ces=callback_data.value if callback_data.action == "ces" else None)
     await state.set_state(SurveyFlow.comment)
-    with i18n.use_locale((await state.get_data())["language"]):
-        await show(query, *survey.ask_comment())
+    await _ask(query, state, i18n)
+
+
+async def _ask(target: Message | CallbackQuery, state: FSMContext, i18n: I18n) -> None:
+    """The current step's question, in the guest's language, on the survey's one message."""
+    data = await state.get_data()
+    with i18n.use_locale(data["language"]):
+        text, markup = _question(await state.get_state(), data)
+    if isinstance(target, Message):
+        sent = await target.answer(text, reply_markup=markup)
+        await state.update_data(screen_id=sent.message_id)
+        return
+    screen = target.message
+    if isinstance(screen, Message) and data.get("screen_id") != screen.message_id:
+        await state.update_data(screen_id=screen.message_id)  # an older screen was tapped
+    await show(target, text, markup)
+
+
+def _question(step: str | None, data: dict[str, Any]) -> survey.Screen:
+    if step == SurveyFlow.ces.state:
+        return survey.ask_ces(data["language"])
+    if step == SurveyFlow.comment.state:
+        return survey.ask_comment(data["language"])
+    return survey.ask_csat(data["org"], data["language"])
 
 
 @routes.callback_query(SurveyFlow.comment, SurveyStep.filter(F.action == "finish"))
@@ -137,10 +166,25 @@ async def _save(
                 await _finished(state, language)  # someone answered first: that answer stands
             else:
                 await state.clear()
-            await show(target, survey.problem(error.code))
+            await _close(target, data.get("screen_id"), survey.problem(error.code))
             return
         await _finished(state, language)
-        await show(target, survey.thanks())
+        await _close(target, data.get("screen_id"), survey.thanks())
+
+
+async def _close(target: Message | CallbackQuery, screen_id: int | None, text: str) -> None:
+    """The last question becomes the closing words: nothing is left to tap."""
+    if isinstance(target, CallbackQuery):
+        await show(target, text)
+        return
+    if screen_id is not None and target.bot is not None:
+        # A screen gone from the chat is no obstacle: the words then come as a new message.
+        with suppress(TelegramBadRequest):
+            await target.bot.edit_message_text(
+                text, chat_id=target.chat.id, message_id=screen_id, reply_markup=None
+            )
+            return
+    await target.answer(text)
 
 
 async def _finished(state: FSMContext, language: str) -> None:

@@ -2,26 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from html import escape
 
 from babel.dates import get_day_names
+from babel.lists import format_list
 
 from bot.i18n import babel_locale, format_money, translations
 from policies.engine import Decision, Outcome
 from policies.model import ROLES, Budget, Labels, Limit, Policy
 
 
-def role_name(role: str, locale: str) -> str:
+def role_name(role: str, locale: str, form: str = "") -> str:
+    """A role's name in the form its sentence needs: "" as a name or a subject ("Dmytro
+    (supervisor)", "a supervisor must approve"); "a" after a verb in English ("ask a
+    supervisor", "an admin"); "to" after "до" in Ukrainian (genitive) and as the addressee
+    in Russian (dative: "обращайтесь к руководителю смены"). Context-marked messages in the
+    catalogs carry each form, so translators see which one a sentence takes."""
     t = translations(locale)
-    names = {
-        "frontline": t.gettext("frontline staff"),
-        "supervisor": t.gettext("supervisor"),
-        "manager": t.gettext("manager"),
-        "admin": t.gettext("admin"),
-    }
+    if form == "a":
+        names = {
+            "frontline": t.pgettext("a", "frontline staff"),
+            "supervisor": t.pgettext("a", "supervisor"),
+            "manager": t.pgettext("a", "manager"),
+            "admin": t.pgettext("a", "admin"),
+        }
+    elif form == "to":
+        names = {
+            "frontline": t.pgettext("to", "frontline staff"),
+            "supervisor": t.pgettext("to", "supervisor"),
+            "manager": t.pgettext("to", "manager"),
+            "admin": t.pgettext("to", "admin"),
+        }
+    else:
+        names = {
+            "frontline": t.gettext("frontline staff"),
+            "supervisor": t.gettext("supervisor"),
+            "manager": t.gettext("manager"),
+            "admin": t.gettext("admin"),
+        }
     return names.get(role, role)
+
+
+def any_of_roles(roles: Iterable[str], locale: str, form: str = "") -> str:
+    """ "a supervisor, a manager or an admin": a list joined as the language joins it."""
+    return format_list([role_name(r, locale, form) for r in roles], "or", babel_locale(locale))
 
 
 def _interval_words(locale: str) -> dict[str, str]:
@@ -69,8 +95,8 @@ def explain(decision: Decision, policy: Policy, locale: str) -> str:
     if decision.outcome == Outcome.FORBIDDEN:
         if not decision.who_could:
             return t.gettext("Nobody here may give {remedy}.").format(remedy=remedy)
-        return t.gettext("Your role may not give {remedy}. It can be given by: {roles}.").format(
-            remedy=remedy, roles=", ".join(role_name(r, locale) for r in decision.who_could)
+        return t.gettext("Your role may not give {remedy}. Ask {roles}.").format(
+            remedy=remedy, roles=any_of_roles(decision.who_could, locale, "to")
         )
     if decision.outcome == Outcome.ALLOWED and not policy.remedies[decision.remedy].money:
         return t.gettext("You can give {remedy} now: it costs nothing.").format(remedy=remedy)
@@ -108,12 +134,12 @@ def explain(decision: Decision, policy: Policy, locale: str) -> str:
             amount=_money(decision.rest, policy, locale)
         )
     elif decision.outcome == Outcome.PARTIAL:
-        second = t.gettext("The rest needs approval from: {role}.").format(
-            role=role_name(decision.approver, locale)
+        second = t.gettext("The rest must be approved by {role}.").format(
+            role=role_name(decision.approver, locale, "a")
         )
     else:
-        second = t.gettext("It needs approval from: {role}.").format(
-            role=role_name(decision.approver, locale)
+        second = t.gettext("It must be approved by {role}.").format(
+            role=role_name(decision.approver, locale, "a")
         )
     return f"{first} {second}"
 
@@ -138,8 +164,8 @@ def describe_rules(policy: Policy, role: str, locale: str) -> str:
         )
     if rules.approver:
         lines.append(
-            t.gettext("Above your limits, ask: {role}.").format(
-                role=role_name(rules.approver, locale)
+            t.gettext("Above your limits, ask {role}.").format(
+                role=role_name(rules.approver, locale, "to")
             )
         )
         minutes = policy.escalation_sla_minutes

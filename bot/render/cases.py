@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import gettext as ngettext
+from aiogram.utils.i18n import ngettext
 
-from bot.i18n import format_moment, format_money, format_money_short
+from bot.i18n import format_money, format_money_short, format_when
 from bot.render import media
 from bot.render.callbacks import CaseStep
-from bot.render.common import cancel_button, role_name
+from bot.render.common import cancel_button
 from bot.services.cases import CaseList, CaseView, TimelineEntry
 from bot.services.context import MemberView
 from bot.services.surveys import SurveyResult
 from policies.engine import Decision
 from policies.explain import per
+from policies.explain import role_name as explained_role
 from policies.model import Policy
 
 Screen = tuple[str, InlineKeyboardMarkup]
@@ -117,6 +119,7 @@ def card(
     history: str | None = None,
     waiting: str | None = None,
     quick: Sequence[Preset] = (),
+    now: datetime | None = None,
 ) -> Screen:
     category = policy.category_label(case.category, locale)
     lines = [_("<b>Case {code} · {category}</b>").format(code=case.code, category=escape(category))]
@@ -126,20 +129,20 @@ def card(
     if case.customer_key:
         lines.append(_("Customer: {key}").format(key=escape(case.customer_key)))
     if case.customer_words:
-        lines.append(_("In their words: «{words}»").format(words=escape(case.customer_words)))
-    lines.append(_("State: {state}").format(state=state_name(case.state)))
+        lines.append(_("In their words: “{words}”").format(words=escape(case.customer_words)))
+    lines.append(_("Status: {state}").format(state=state_name(case.state)))
     if waiting:
         lines.append(_("Waiting for: {names}").format(names=waiting))
     if case.state == "resolved" and case.outcome:
         lines.append(
             _("Outcome: {outcome}; first contact: {answer}.").format(
-                outcome=outcome_name(case.outcome),
+                outcome=in_sentence(outcome_name(case.outcome)),
                 answer=_("yes") if case.first_contact else _("no"),
             )
         )
     lines.append(
         _("Logged {moment}").format(
-            moment=escape(format_moment(case.created_at, member.timezone, locale, "short"))
+            moment=escape(format_when(case.created_at, now, member.timezone, locale))
         )
     )
     if rating is not None and rating.answered:
@@ -154,8 +157,6 @@ def card(
         )
     if authority is not None:
         lines.append(authority_line(authority, policy, member, locale))
-    if history:
-        lines += ["", history]
     rows = []
     if case.state in ("open", "reopened", "escalated") and quick:
         # The fastest path: a preset of the policy's quick remedy, one tap from the card.
@@ -200,7 +201,37 @@ def card(
         rows.append(shown)
     if case.state in ("open", "reopened", "escalated"):
         rows.append([_button(_("Void case"), "void", case_id=case.id)])
-    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+    return _fitted(lines, history), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+TEXT_LIMIT = 4096  # Telegram's, in UTF-16 code units
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fitted(lines: list[str], history: str | None) -> str:
+    """The card always fits one message: below the card, its history, from which the
+    oldest entries go first; only if the card alone is too long (the longest allowed fields
+    together) are its last lines cut, whole, so no tag is split."""
+    entries = history.split("\n") if history else []  # [0] is the History heading
+    text = "\n".join([*lines, "", *entries] if entries else lines)
+    while len(entries) > 1 and _units(text) > TEXT_LIMIT:
+        del entries[1]
+        text = "\n".join([*lines, "", *entries] if len(entries) > 1 else lines)
+    while _units(text) > TEXT_LIMIT and "\n" in text:
+        text = text[: text.rfind("\n")]
+    return text if _units(text) <= TEXT_LIMIT else text[: TEXT_LIMIT // 2]
+    *head, history = lines if lines and lines[-1].startswith("<b>") else (*lines, "")
+    entries = history.split("\n")
+    while len(entries) > 2 and _units("\n".join([*head, *entries])) > TEXT_LIMIT:
+        del entries[1]  # entries[0] is the History heading
+    text = "\n".join([*head, *entries]) if history else "\n".join(head)
+    while _units(text) > TEXT_LIMIT:
+        # A cut must not split a tag or an entity: cut on a line, then close nothing open.
+        text = text[: text.rfind("\n")] if "\n" in text else text[: TEXT_LIMIT - 1]
+    return text
 
 
 @dataclass(frozen=True)
@@ -245,7 +276,7 @@ def state_name(state: str) -> str:
         "escalated": _("waiting for approval"),
         "resolved": _("resolved"),
         "reopened": _("reopened"),
-        "cancelled": _("cancelled"),
+        "cancelled": _("voided"),
     }
     return names.get(state, state)
 
@@ -305,8 +336,12 @@ def decision_screen(
 ) -> Screen:
     from policies.engine import Outcome
 
-    title = _("<b>{remedy}: {amount}</b> · {code}").format(
-        remedy=escape(remedy), amount=escape(amount), code=case.code
+    title = (
+        _("<b>{remedy}: {amount}</b> · {code}").format(
+            remedy=escape(remedy), amount=escape(amount), code=case.code
+        )
+        if decision.requested
+        else _("<b>{remedy}</b> · {code}").format(remedy=escape(remedy), code=case.code)
     )
     lines = [title, explanation]
     waiting = case.state == "escalated"
@@ -343,6 +378,7 @@ def given_screen(
     asked: str | None,
     approvers: str | None,
     admins: str | None = None,
+    approver_count: int = 1,
 ) -> Screen:
     rows = []
     if given and not asked and case.state in ("open", "reopened"):
@@ -354,7 +390,7 @@ def given_screen(
             ]
         )
     rows.append([_button(_("Open case"), "card", case_id=case.id)])
-    text = given_text(case, remedy, given, asked, approvers, admins)
+    text = given_text(case, remedy, given, asked, approvers, admins, approver_count)
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -365,26 +401,31 @@ def given_text(
     asked: str | None,
     approvers: str | None,
     admins: str | None = None,
+    approver_count: int = 1,
 ) -> str:
     lines = [_("<b>Case {code}</b>").format(code=case.code)]
     if given:
         lines.append(
-            _("Recorded: {amount} · {remedy}.").format(
+            _("Recorded: {remedy}, {amount}.").format(
                 amount=f"<b>{escape(given)}</b>", remedy=escape(remedy)
             )
         )
     if asked:
         if approvers:
+            # Names go in as the sentence's subject, never after a colon.
             lines.append(
-                _("Approval asked for {amount} from: {names}.").format(
-                    amount=f"<b>{escape(asked)}</b>", names=approvers
-                )
+                ngettext(
+                    "Approval of {amount} requested; {names} will decide.",
+                    "Approval of {amount} requested; {names} will decide — whoever answers first.",
+                    approver_count,
+                ).format(amount=f"<b>{escape(asked)}</b>", names=approvers)
             )
             lines.append(_("You will get the answer here."))
         elif admins:
             lines.append(
                 _(
-                    "Nobody in the bot can approve {amount}. Call {names}: they have been told too."
+                    "Nobody in the bot can approve {amount}. The admins ({names}) have been told; "
+                    "call them."
                 ).format(amount=f"<b>{escape(asked)}</b>", names=admins)
             )
         else:
@@ -415,6 +456,11 @@ def authority_screen(
 
 
 OUTCOME_LABELS = ("with_remedy", "without_remedy", "unsatisfied", "unresolvable")
+
+
+def in_sentence(label: str) -> str:
+    """A button's label ("With remedy") inside a sentence: "with remedy"."""
+    return label[:1].lower() + label[1:]
 
 
 def outcome_name(outcome: str) -> str:
@@ -458,7 +504,7 @@ def resolved_screen(case: CaseView) -> Screen:
     if case.outcome:
         lines.append(
             _("Outcome: {outcome}; first contact: {answer}.").format(
-                outcome=outcome_name(case.outcome),
+                outcome=in_sentence(outcome_name(case.outcome)),
                 answer=_("yes") if case.first_contact else _("no"),
             )
         )
@@ -487,7 +533,7 @@ def confirm_void(case: CaseView) -> Screen:
         (
             _("<b>Void case {code}?</b>").format(code=case.code),
             _(
-                "Use this for a case logged by mistake: it leaves the statistics and stays in the "
+                "For a case logged by mistake: it drops out of the figures but stays in the "
                 "history."
             ),
         )
@@ -509,7 +555,7 @@ def my_cases(found: CaseList, policy: Policy, locale: str) -> Screen:
         elif found.total:
             lines.append(_("No open cases."))
         else:
-            lines.append(_("No cases yet. Tap «New case» when a customer has a problem."))
+            lines.append(_("No cases yet. Tap “New case” when a customer has a problem."))
     for case in found.cases:
         category = policy.category_label(case.category, locale)
         lines.append(f"• {case.code} · {escape(category)} · {state_name(case.state)}")
@@ -570,7 +616,13 @@ def ask_case_code(cases: list[CaseView], reopen: bool, policy: Policy, locale: s
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def timeline(entries: list[TimelineEntry], policy: Policy, member: MemberView, locale: str) -> str:
+def timeline(
+    entries: list[TimelineEntry],
+    policy: Policy,
+    member: MemberView,
+    locale: str,
+    now: datetime | None = None,
+) -> str:
     lines = [_("<b>History</b>")]
     for entry in entries:
         who = escape(entry.actor or "")
@@ -599,8 +651,8 @@ def timeline(entries: list[TimelineEntry], policy: Policy, member: MemberView, l
             ),
             "escalated": _("approval asked for {amount} ({name})").format(amount=money, name=who),
             "decided": _decided_entry(payload, who, money, policy, member, locale),
-            "climbed": _("passed up to: {role}").format(
-                role=role_name(str(payload.get("approver") or "manager"))
+            "climbed": _("passed up to {role}").format(
+                role=explained_role(str(payload.get("approver") or "manager"), locale, "to")
             ),
             "resolved": (
                 _("resolved by {name}: {note}").format(
@@ -627,7 +679,7 @@ def timeline(entries: list[TimelineEntry], policy: Policy, member: MemberView, l
             ),
             "survey_sent": _("survey sent"),
             "survey_answered": (
-                _("customer rated {csat} of 5 — «{comment}»").format(
+                _("customer rated {csat} of 5 — “{comment}”").format(
                     csat=payload.get("csat"),
                     comment=escape(str(payload["comment"])[:100]),
                 )
@@ -635,7 +687,7 @@ def timeline(entries: list[TimelineEntry], policy: Policy, member: MemberView, l
                 else _("customer rated {csat} of 5").format(csat=payload.get("csat"))
             ),
         }
-        moment = escape(format_moment(entry.at, member.timezone, locale, "short"))
+        moment = escape(format_when(entry.at, now, member.timezone, locale))
         lines.append(f"{moment} — {texts.get(entry.kind, escape(entry.kind))}")
     return "\n".join(lines)
 

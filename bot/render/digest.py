@@ -13,7 +13,14 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
-from bot.i18n import babel_locale, format_money, format_number, format_share, format_span
+from bot.i18n import (
+    DOTTED_DAYS,
+    babel_locale,
+    format_money,
+    format_number,
+    format_share,
+    format_span,
+)
 from bot.render.callbacks import StatsStep
 from bot.services.digests import Content, Rendered
 from bot.services.metrics import Day, Figures, Recognition
@@ -227,7 +234,11 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
         lines += ["", _("<b>Stories for the morning meeting</b>")]
         for code, name, text in praise.stories:
             short = text if len(text) <= 300 else text[:299] + "…"
-            lines.append(f"{code}, {escape(name)}: «{escape(short)}»")
+            lines.append(
+                _("{code}, {name}: “{words}”").format(
+                    code=code, name=escape(name), words=escape(short)
+                )
+            )
     text = "\n".join(lines)
     return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
 
@@ -307,10 +318,12 @@ class BotDigestRenderer:
     def render(self, content: Content, locale: str, weekly: bool = True) -> Rendered:
         data = digest_input(content, weekly)
         with self.i18n.context(), self.i18n.use_locale(locale):
+            markup = InlineKeyboardMarkup(inline_keyboard=[[figures_explained_button()]])
             return Rendered(
                 text=digest_text(data, content.policy, locale),
                 caption=chart_caption(data, locale),
                 png=chart_png(content.days, locale),
+                markup=markup.model_dump(exclude_none=True),
             )
 
 
@@ -336,10 +349,43 @@ def stats_keyboard(
             button(name[:20], period, tid) for tid, name in teams
         ]
         rows += [scopes[i : i + 3] for i in range(0, len(scopes), 3)]
+    last = [figures_explained_button()]
     if period:
         chart = StatsStep(action="chart", period=period, team_id=team_id).pack()
-        rows.append([InlineKeyboardButton(text=_("Chart"), callback_data=chart)])
+        last.insert(0, InlineKeyboardButton(text=_("Chart"), callback_data=chart))
+    rows.append(last)
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def figures_explained_button() -> InlineKeyboardButton:
+    data = StatsStep(action="terms", period="").pack()
+    return InlineKeyboardButton(text=_("Figures explained"), callback_data=data)
+
+
+def figures_explained() -> str:
+    """The jargon of /stats and the digest, one line each, for a manager's first week."""
+    return "\n".join(
+        (
+            _("<b>What the figures mean</b>"),
+            _(
+                "<b>FCR</b>, first-contact resolution: resolved cases solved at the first "
+                "contact, never escalated and not reopened, out of all resolved cases."
+            ),
+            _(
+                "<b>CSAT</b>, customer satisfaction: survey answers of 4 or 5 out of all "
+                "answers (1 to 5)."
+            ),
+            _("<b>CES</b>, customer effort: the mean answer from 1 (very hard) to 7 (very easy)."),
+            _(
+                "<b>Median</b> and <b>p90</b>: half of the cases, and nine in ten, were resolved "
+                "at least this fast."
+            ),
+            _(
+                "<b>pp</b>, percentage points: the change between two percentages "
+                "(60 % → 65 % is +5 pp)."
+            ),
+        )
+    )
 
 
 def export_screen() -> tuple[str, InlineKeyboardMarkup]:
@@ -365,11 +411,16 @@ def export_sent(period_text: str) -> str:
     return "\n".join((_("<b>Export</b>"), _("Sent below: {period}.").format(period=period_text)))
 
 
-def range_help() -> str:
-    return _(
-        "Type the period as two days, first and last: /stats 2026-11-01 2026-11-15 "
+def range_help(locale: str | None = None) -> str:
+    """The forms /stats takes: uk and ru write days as 01.11.2026 and may type ISO too."""
+    iso, dotted = "2026-11-01 2026-11-15", locale in DOTTED_DAYS
+    text = _(
+        "Type the period as two days, first and last: /stats {example} "
         "(a year at most), or use the buttons of /stats."
-    )
+    ).format(example="01.11.2026 15.11.2026" if dotted else iso)
+    if dotted:
+        text += " " + _("Dates like {example} work too.").format(example=iso)
+    return text
 
 
 def period_text(first: date, end: date, locale: str) -> str:

@@ -79,7 +79,7 @@ def refusal(error: ServiceError) -> str:
         ),
         "no_such_policy": _("This policy draft no longer exists. Send the file again."),
         "policy_already_active": _("Version {version} is already in force."),
-        "already_decided": _("Already decided by {name} at {at}."),
+        "already_decided": _("Already decided by {name} ({at})."),
         "escalation_withdrawn": _("This request has been withdrawn; there is nothing to decide."),
         "case_cancelled": _("This case was voided; there is nothing to decide."),
         "own_request": _("You cannot decide your own request; it waits for another approver."),

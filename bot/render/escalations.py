@@ -9,7 +9,7 @@ from typing import Any
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import format_duration, format_moment, format_money
+from bot.i18n import days_ago, format_duration, format_money, format_waiting, format_when
 from bot.render import media
 from bot.render.callbacks import CaseStep, EscalationStep
 from bot.render.common import cancel_button
@@ -41,12 +41,33 @@ def _remedy(view: EscalationView, policy: Policy, locale: str) -> str:
     return escape(policy.remedy_label(view.remedy, locale))
 
 
+def _in_sentence(label: str) -> str:
+    """A policy's label ("Refund") inside a sentence: "(refund)"."""
+    return label[:1].lower() + label[1:]
+
+
 def _category(view: EscalationView, policy: Policy, locale: str) -> str:
     return escape(policy.category_label(view.category, locale))
 
 
-def _clock(view: EscalationView, moment: Any, locale: str) -> str:
-    return escape(format_moment(moment, view.timezone, locale, "HH:mm"))
+def _clock(view: EscalationView, moment: Any, locale: str, now: datetime | None) -> str:
+    """A moment of the request; without `now` the card is as of that moment (time only)."""
+    return escape(format_when(moment, now or moment, view.timezone, locale))
+
+
+def asked_line(view: EscalationView, locale: str, now: datetime | None) -> str:
+    """When the request was made and, once it waits, for how long: "Asked at 14:05.",
+    "Asked at 14:05, waiting 20 minutes.", "Asked Nov 11, 2026, waiting 2 weeks."."""
+    now = now or view.created_at
+    if now - view.created_at < timedelta(minutes=1):
+        return _("Asked at {time}.").format(time=_clock(view, view.created_at, locale, now))
+    waiting = escape(format_waiting(now - view.created_at, locale))
+    if days_ago(view.created_at, now, view.timezone) == 0:
+        return _("Asked at {time}, {waiting}.").format(
+            time=_clock(view, view.created_at, locale, now), waiting=waiting
+        )
+    when = format_when(view.created_at, now, view.timezone, locale, with_time=False)
+    return _("Asked {when}, {waiting}.").format(when=escape(when), waiting=waiting)
 
 
 def builtin_reasons() -> dict[str, str]:
@@ -76,10 +97,10 @@ def reason_text(reason: str | None, policy: Policy, locale: str) -> str:
 
 def _request_lines(view: EscalationView, policy: Policy, locale: str) -> list[str]:
     lines = [
-        _("{name} asks {amount} · {remedy}").format(
+        _("{name} asks for {amount} ({remedy})").format(
             name=escape(view.requester.name),
             amount=f"<b>{_money(view, view.amount, locale)}</b>",
-            remedy=_remedy(view, policy, locale),
+            remedy=_in_sentence(_remedy(view, policy, locale)),
         )
     ]
     about = _category(view, policy, locale)
@@ -92,29 +113,32 @@ def _request_lines(view: EscalationView, policy: Policy, locale: str) -> list[st
     if description:
         lines.append(escape(description))
     if view.customer_words:
-        lines.append(_("In their words: «{words}»").format(words=escape(view.customer_words)))
+        lines.append(_("In their words: “{words}”").format(words=escape(view.customer_words)))
     return lines
 
 
-def card(view: EscalationView, policy: Policy, locale: str, now: datetime | None = None) -> Screen:
-    """What an approver gets: the request, the requester's own room, and one-tap decisions."""
+def card(
+    view: EscalationView,
+    policy: Policy,
+    locale: str,
+    now: datetime | None = None,
+    reminder: bool = False,
+) -> Screen:
+    """What an approver gets: the request, the requester's own room, and one-tap decisions;
+    `now` (the clock's) says how long it waits."""
     lines = [_("<b>Approval needed · {code}</b>").format(code=view.case_code)]
-    if now is not None:
+    if reminder:
         lines[0] = _("<b>Reminder · approval needed · {code}</b>").format(code=view.case_code)
-        lines.append(
-            _("Waiting for {duration}.").format(
-                duration=escape(format_duration(now - view.created_at, locale))
-            )
-        )
     lines += _request_lines(view, policy, locale)
     if view.requester_room is not None and view.requester_limit is not None:
         lines.append(
-            _("Their own authority left: {amount} ({per}).").format(
+            _("{name} can still give {amount} without approval ({per}).").format(
+                name=escape(view.requester.name),
                 amount=f"<b>{_money(view, view.requester_room, locale)}</b>",
                 per=per(view.requester_limit, policy, locale),
             )
         )
-    lines.append(_("Asked at {time}.").format(time=_clock(view, view.created_at, locale)))
+    lines.append(asked_line(view, locale, now))
     rows = [
         [
             _button(_("Approve"), "ok", view),
@@ -126,32 +150,36 @@ def card(view: EscalationView, policy: Policy, locale: str, now: datetime | None
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def outcome_line(view: EscalationView, policy: Policy, locale: str) -> str:
+def outcome_line(
+    view: EscalationView, policy: Policy, locale: str, now: datetime | None = None
+) -> str:
     who = escape(view.decided_by or "")
-    at = _clock(view, view.decided_at, locale) if view.decided_at else ""
+    at = _clock(view, view.decided_at, locale, now) if view.decided_at else ""
     if view.state == "withdrawn":
         if view.reason == "withdrawn":
-            return _("Withdrawn by {name} at {time}.").format(name=who, time=at)
+            return _("Withdrawn by {name} ({time}).").format(name=who, time=at)
         if view.reason == "resolved":
-            return _("Withdrawn: {name} resolved the case at {time}.").format(name=who, time=at)
+            return _("Withdrawn: {name} resolved the case ({time}).").format(name=who, time=at)
         return _("Withdrawn: the case was voided.")
     if view.decision == "approve":
-        return _("Approved by {name} at {time}.").format(name=who, time=at)
+        return _("Approved by {name} ({time}).").format(name=who, time=at)
     if view.decision == "part":
-        return _("{name} approved {amount} of {asked} at {time}.").format(
+        return _("{name} approved {amount} of {asked} ({time}).").format(
             name=who,
             amount=f"<b>{_money(view, view.approved, locale)}</b>",
             asked=_money(view, view.amount, locale),
             time=at,
         )
     if view.decision == "deny":
-        return _("Denied by {name} at {time}: {reason}").format(
+        return _("Denied by {name} ({time}): {reason}").format(
             name=who, time=at, reason=reason_text(view.reason, policy, locale)
         )
-    return _("Taken over by {name} at {time}.").format(name=who, time=at)
+    return _("Taken over by {name} ({time}).").format(name=who, time=at)
 
 
-def decided_card(view: EscalationView, policy: Policy, locale: str) -> Screen:
+def decided_card(
+    view: EscalationView, policy: Policy, locale: str, now: datetime | None = None
+) -> Screen:
     """Every approver's card once someone decided: the same request, the decision, no buttons
     but the case."""
     if view.state == "withdrawn":
@@ -159,7 +187,7 @@ def decided_card(view: EscalationView, policy: Policy, locale: str) -> Screen:
     else:
         lines = [_("<b>Decided · {code}</b>").format(code=view.case_code)]
     lines += _request_lines(view, policy, locale)[:2]
-    lines.append(outcome_line(view, policy, locale))
+    lines.append(outcome_line(view, policy, locale, now))
     rows = [[_open_case(view.case_id)]]
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -172,11 +200,11 @@ def decision_news(view: EscalationView, policy: Policy, locale: str) -> Screen:
     if view.decision in ("approve", "part"):
         title = _("<b>Approved · {code}</b>").format(code=view.case_code)
         if view.decision == "approve":
-            body = _("{name} approved {amount} · {remedy}.").format(
+            body = _("{name} approved {amount} ({remedy}).").format(
                 name=who, amount=f"<b>{_money(view, view.approved, locale)}</b>", remedy=remedy
             )
         else:
-            body = _("{name} approved {amount} of {asked} · {remedy}.").format(
+            body = _("{name} approved {amount} of {asked} ({remedy}).").format(
                 name=who,
                 amount=f"<b>{_money(view, view.approved, locale)}</b>",
                 asked=_money(view, view.amount, locale),
@@ -187,7 +215,7 @@ def decision_news(view: EscalationView, policy: Policy, locale: str) -> Screen:
     elif view.decision == "deny":
         lines = [
             _("<b>Denied · {code}</b>").format(code=view.case_code),
-            _("{name} denied {amount} · {remedy}.").format(
+            _("{name} denied {amount} ({remedy}).").format(
                 name=who, amount=f"<b>{_money(view, view.amount, locale)}</b>", remedy=remedy
             ),
             _("Reason: {reason}").format(reason=reason_text(view.reason, policy, locale)),
@@ -255,7 +283,7 @@ def confirm_part(view: EscalationView, amount: Any, policy: Policy, locale: str)
     text = "\n".join(
         (
             _("<b>Approve part · {code}</b>").format(code=view.case_code),
-            _("Approve {amount} of {asked} · {remedy}?").format(
+            _("Approve {amount} of {asked} ({remedy})?").format(
                 amount=f"<b>{_money(view, amount, locale)}</b>",
                 asked=_money(view, view.amount, locale),
                 remedy=_remedy(view, policy, locale),
@@ -291,12 +319,12 @@ def queue(items: list[QueueItem], cases: list[TeamCase], policy: Policy, locale:
     for item in items:
         view = item.view
         lines.append(
-            _("• {code} · {amount} · {remedy} · {name}, waiting {duration}").format(
+            _("• {code} · {amount} · {remedy} · {name}, {waiting}").format(
                 code=view.case_code,
                 amount=f"<b>{_money(view, view.amount, locale)}</b>",
                 remedy=_remedy(view, policy, locale),
                 name=escape(view.requester.name),
-                duration=escape(format_duration(item.waiting, locale)),
+                waiting=escape(format_waiting(item.waiting, locale)),
             )
         )
     buttons = [_button(item.view.case_code, "show", item.view) for item in items[:9]]
@@ -327,9 +355,14 @@ class BotNotices:
         return text, markup.model_dump(exclude_none=True) if markup is not None else None
 
     def card(
-        self, view: EscalationView, policy: Policy, locale: str, now: datetime | None = None
+        self,
+        view: EscalationView,
+        policy: Policy,
+        locale: str,
+        now: datetime | None = None,
+        reminder: bool = False,
     ) -> tuple[str, dict[str, Any] | None]:
-        return self._render(locale, lambda: card(view, policy, locale, now))
+        return self._render(locale, lambda: card(view, policy, locale, now, reminder))
 
     def decided_card(
         self, view: EscalationView, policy: Policy, locale: str

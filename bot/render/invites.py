@@ -7,10 +7,10 @@ from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import gettext as ngettext
+from aiogram.utils.i18n import ngettext
 
 from bot.db.models import Role
-from bot.i18n import format_moment
+from bot.i18n import format_when
 from bot.render.callbacks import InviteStep
 from bot.render.common import cancel_button, role_button, role_name, team_label
 
@@ -93,6 +93,7 @@ def ready(
     expires_at: datetime,
     timezone: str,
     locale: str,
+    now: datetime | None = None,
 ) -> str:
     return "\n".join(
         (
@@ -103,7 +104,7 @@ def ready(
                 "Up to {count} person can join.", "Up to {count} people can join.", uses
             ).format(count=f"<b>{uses}</b>"),
             _("Valid until {moment}.").format(
-                moment=escape(format_moment(expires_at, timezone, locale, "short"))
+                moment=escape(format_when(expires_at, now, timezone, locale))
             ),
             _("The link and its QR code follow; share them only with the people you invite."),
         )

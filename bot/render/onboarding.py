@@ -103,7 +103,7 @@ def home(member: MemberView, several_orgs: bool = False, welcome: bool = False) 
 
 
 def new_case_hint() -> str:
-    return _("When a customer has a problem, tap «New case» below.")
+    return _("When a customer has a problem, tap “New case” below.")
 
 
 def unexpected_failure() -> str:

@@ -1,5 +1,5 @@
-"""What the customer sees (a language, two questions, a comment, thanks — nothing else), and
-what staff are told of the answer."""
+"""What the customer sees (two questions and a comment in their language, with the other
+languages one tap away, then thanks — nothing else), and what staff are told of the answer."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.render.callbacks import CaseStep, SurveyStep
+from bot.i18n import LANGUAGE_NAMES
+from bot.render.callbacks import CaseStep, LanguagePick, SurveyStep
 from bot.services.surveys import SurveyAnswer
 
 Screen = tuple[str, InlineKeyboardMarkup]
@@ -23,35 +24,45 @@ def _button(text: str, action: str, value: int = 0) -> InlineKeyboardButton:
     )
 
 
-def ask_csat() -> Screen:
+def _other_languages(language: str) -> list[InlineKeyboardButton]:
+    """Under every question: the guest's Telegram may speak another language than they do."""
+    return [
+        InlineKeyboardButton(text=name, callback_data=LanguagePick(code=code).pack())
+        for code, name in LANGUAGE_NAMES.items()
+        if code != language
+    ]
+
+
+def ask_csat(org_name: str, language: str) -> Screen:
+    """The first screen: whose service is rated, and the stars."""
     text = "\n".join(
         (
-            _("<b>How did we do?</b>"),
-            _(
-                "How satisfied are you with how we handled your problem? 1 — not at all, "
-                "5 — completely."
-            ),
+            _("<b>{org}</b> · How did we do?").format(org=escape(org_name)),
+            _("How happy are you with how we looked after you? 1 — not at all, 5 — very happy."),
         )
     )
     buttons = [_button(f"{n} ★", "csat", n) for n in range(1, 6)]
-    return text, InlineKeyboardMarkup(inline_keyboard=[buttons[:3], buttons[3:]])
-
-
-def ask_ces() -> Screen:
-    text = _("How easy was it to get it solved? 1 — very hard, 7 — very easy.")
-    buttons = [_button(str(n), "ces", n) for n in range(1, 8)]
-    buttons.append(_button(_("Skip"), "skip"))
-    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    rows = [buttons[:3], buttons[3:], _other_languages(language)]
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def ask_comment() -> Screen:
-    text = _("Anything you would like to add? Type it, or finish.")
-    return text, InlineKeyboardMarkup(inline_keyboard=[[_button(_("Finish"), "finish")]])
+def ask_ces(language: str) -> Screen:
+    text = _("How easy was it to get your issue sorted? 1 — very hard, 7 — very easy.")
+    buttons = [_button(str(n), "ces", n) for n in range(1, 8)]
+    buttons.append(_button(_("Skip"), "skip"))
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    return text, InlineKeyboardMarkup(inline_keyboard=[*rows, _other_languages(language)])
+
+
+def ask_comment(language: str) -> Screen:
+    text = _("Would you like to add anything? Write it here, or tap Finish.")
+    rows = [[_button(_("Finish"), "finish")], _other_languages(language)]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def thanks() -> str:
-    return _("<b>Thank you!</b> Your answer helps us serve you better.")
+    """Takes the place of the last question: no buttons are left."""
+    return _("<b>Thank you!</b> Your answer helps us do better.")
 
 
 def problem(code: str) -> str:
@@ -104,7 +115,7 @@ def _answer_lines(answer: SurveyAnswer) -> list[str]:
         lines.append(_("How easy: {ces} of 7").format(ces=answer.ces))
     if answer.comment:
         lines.append(
-            _("Comment: «{comment}»").format(comment=escape(_snippet(answer.comment, SNIPPET)))
+            _("Comment: “{comment}”").format(comment=escape(_snippet(answer.comment, SNIPPET)))
         )
     return lines
 

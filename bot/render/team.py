@@ -6,7 +6,7 @@ from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import gettext as ngettext
+from aiogram.utils.i18n import ngettext
 
 from bot.db.models import Role
 from bot.i18n import LANGUAGE_NAMES

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -52,6 +52,7 @@ class Rendered:
     text: str
     caption: str
     png: bytes
+    markup: dict[str, Any] | None = None  # under the text: what the figures mean
 
 
 class DigestRenderer(Protocol):
@@ -228,6 +229,7 @@ class DigestService:
                     self.clock,
                     chat_id=member.telegram_user_id,
                     text=digest.text,
+                    reply_markup=digest.markup,
                     org_id=org_id,
                 )
                 session.add(

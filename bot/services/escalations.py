@@ -91,9 +91,14 @@ class Notices(Protocol):
     """Renders notifications in the reader's language (the app wires bot.render's)."""
 
     def card(
-        self, view: EscalationView, policy: Policy, locale: str, now: datetime | None = None
+        self,
+        view: EscalationView,
+        policy: Policy,
+        locale: str,
+        now: datetime | None = None,
+        reminder: bool = False,
     ) -> tuple[str, Markup]:
-        """The request with decision buttons; with `now`, a reminder saying how long it waits."""
+        """The request with decision buttons, as of `now`; a reminder says it still waits."""
 
     def decided_card(
         self, view: EscalationView, policy: Policy, locale: str
@@ -332,7 +337,7 @@ class EscalationService:
             row = self._send(
                 session,
                 person.chat_id,
-                self.notices.card(view, policy, person.language, now if reminder else None),
+                self.notices.card(view, policy, person.language, now, reminder),
                 view.org_id,
             )
             await session.flush()
@@ -662,6 +667,7 @@ class EscalationService:
             "already_decided",
             name=decider.name if decider else "—",
             at=escalation.decided_at,
+            now=self.clock.now(),
             timezone=org.timezone if org else "UTC",
         )
 

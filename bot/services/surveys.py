@@ -1,8 +1,8 @@
 """Customer surveys: a one-time link the employee shows; the customer rates in Telegram
-without ever becoming a member or seeing anything of the organisation. A survey belongs to
-one resolution of its case: the first answer stands, and only a reopen and a new resolution
-may ask again. An answer is told to the case's reporter, and a low one to their supervisors
-at once, through the outbox."""
+without ever becoming a member or seeing anything of the organisation but its name. A survey
+belongs to one resolution of its case: the first answer stands, and only a reopen and a new
+resolution may ask again. An answer is told to the case's reporter, and a low one to their
+supervisors at once, through the outbox."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import Database
-from bot.db.models import Case, CaseEvent, CaseState, Member, Role, Survey
+from bot.db.models import Case, CaseEvent, CaseState, Member, Organisation, Role, Survey
 from bot.outbox import enqueue
 from bot.services.cases import _active_member, _case_of_org, _may_act_on
 from bot.services.context import MemberView
@@ -58,6 +58,14 @@ class SurveyLink:
     token: str
     # This resolution's unanswered link was replaced: the earlier one no longer opens.
     refreshed: bool = False
+
+
+@dataclass(frozen=True)
+class GuestSurvey:
+    """What the customer's screens need: which survey, and whose it is."""
+
+    survey_id: int
+    org_name: str
 
 
 @dataclass(frozen=True)
@@ -145,20 +153,28 @@ class SurveyService:
             )
         return SurveyLink(token, refreshed=bool(current))
 
-    async def open(self, token: str) -> int:
-        """The survey id for a valid, unused, unexpired token. A used one says so in the
-        language the customer answered in (`language` in the error's params)."""
+    async def open(self, token: str) -> GuestSurvey:
+        """The survey of a valid, unused, unexpired token, with its organisation's name.
+        A used one says so in the language the customer answered in (`language` in the
+        error's params)."""
         if not is_survey_token(token):
             raise ServiceError("survey_invalid")
         async with self.db.reading() as session:
-            survey = await session.scalar(select(Survey).where(Survey.token_hash == _hash(token)))
-        if survey is None:
+            row = (
+                await session.execute(
+                    select(Survey, Organisation.name)
+                    .join(Organisation, Organisation.id == Survey.org_id)
+                    .where(Survey.token_hash == _hash(token))
+                )
+            ).first()
+        if row is None:
             raise ServiceError("survey_invalid")
+        survey, org_name = row
         if survey.answered_at is not None:
             raise _used(survey)
         if survey.expires_at <= self.clock.now():
             raise ServiceError("survey_expired")
-        return survey.id
+        return GuestSurvey(survey.id, org_name)
 
     async def answer(
         self,

@@ -34,7 +34,7 @@ async def describe(olena: SandboxUser, send: object) -> SandboxMessage:
     await send()  # type: ignore[operator]
     await olena.expect("Хто клієнт?")
     await olena.press("Створити")
-    return await olena.expect("Випадок K-")
+    return await olena.expect("Звернення K-")
 
 
 async def test_a_voice_note_describes_the_case_and_the_card_plays_it_back(
@@ -50,7 +50,7 @@ async def test_a_voice_note_describes_the_case_and_the_card_plays_it_back(
     await olena.press("🎤 Голосове", card)
     voice = await olena.expect(where=lambda m: m.voice is not None)
     assert voice.voice == OGG and voice.voice_duration == 6
-    assert voice.caption == f"Випадок {code}" and voice.bold == [f"Випадок {code}"]
+    assert voice.caption == f"Звернення {code}" and voice.bold == [f"Звернення {code}"]
     # The card itself is untouched: still the text card, edited in place by every flow.
     kept = olena.bot_messages[-2]
     assert kept.message_id == card.message_id and kept.version == card.version
@@ -71,11 +71,11 @@ async def test_a_photo_with_a_caption_is_the_description_and_a_tap_away(
     await olena.press("📷 Фото", card)
     photo = await olena.expect(where=lambda m: m.photo is not None)
     assert photo.photo == PNG
-    assert photo.caption == f"Випадок {code}\nРозбита <ваза> у 412"  # escaped, shown as typed
+    assert photo.caption == f"Звернення {code}\nРозбита <ваза> у 412"  # escaped, shown as typed
 
     # The card opened again later (/case) still has it.
     await olena.send(f"/case {code}")
-    again = await olena.expect(f"Випадок {code}")
+    again = await olena.expect(f"Звернення {code}")
     assert "📷 Фото додано" in again.text and "📷 Фото" in again.button_labels
 
 
@@ -91,14 +91,14 @@ async def test_the_approver_sees_the_photo_just_above_the_card(harness: Harness)
     await olena.send("412")
     await olena.expect("Слова самого клієнта?")
     await olena.press("Створити")
-    await olena.expect("Випадок K-")
+    await olena.expect("Звернення K-")
     # 250 is over Olena's authority: it goes to Dmytro, the shift supervisor.
     code = await ask_refund(olena, "250", "Запросити погодження", new_case=False)
 
     card = await dmytro.expect(f"Нужно одобрение · {code}")
     photos = [m for m in dmytro.bot_messages if m.photo is not None]
     assert len(photos) == 1 and photos[0].photo == PNG
-    assert photos[0].caption == f"Случай {code}\nЧерга на рецепції на 40 хвилин"
+    assert photos[0].caption == f"Обращение {code}\nЧерга на рецепції на 40 хвилин"
     assert photos[0].message_id == card.message_id - 1  # right above the card
 
     await dmytro.press("Одобрить", card)
@@ -110,9 +110,9 @@ async def test_the_approver_sees_the_photo_just_above_the_card(harness: Harness)
 async def test_a_photo_out_of_the_blue_becomes_a_case_in_three_taps(harness: Harness) -> None:
     olena = await frontline(harness)
     await olena.send_photo(PNG, caption="Протікає кран у 305")
-    offer = await olena.expect("Новий випадок із цим фото?")
-    assert offer.button_labels == ["Новий випадок", "Скасувати"]
-    await olena.press("Новий випадок", offer)
+    offer = await olena.expect("Нове звернення з цим фото?")
+    assert offer.button_labels == ["Нове звернення", "Скасувати"]
+    await olena.press("Нове звернення", offer)
     choose = await olena.expect("Чого стосується проблема?")
     assert choose.message_id == offer.message_id  # the same message, edited in place
     await olena.press("Товар чи послуга")
@@ -120,7 +120,7 @@ async def test_a_photo_out_of_the_blue_becomes_a_case_in_three_taps(harness: Har
     ask = await olena.expect("Хто клієнт?")
     assert "Опишіть проблему" not in ask.text
     await olena.press("Створити")
-    card = await olena.expect("Випадок K-")
+    card = await olena.expect("Звернення K-")
     assert "Протікає кран у 305\n📷 Фото додано" in card.text
     assert "📷 Фото" in card.button_labels
     async with harness.db.reading() as session:
@@ -134,7 +134,7 @@ async def test_a_voice_note_out_of_the_blue_is_offered_too_and_may_be_declined(
 ) -> None:
     olena = await frontline(harness)
     await olena.send_voice(OGG, duration=3)
-    offer = await olena.expect("Новий випадок із цим голосовим повідомленням?")
+    offer = await olena.expect("Нове звернення з цим голосовим повідомленням?")
     await olena.press("Скасувати", offer)
     await olena.expect("Скасовано. Нічого не змінено.")
     await harness.settle()
@@ -145,13 +145,13 @@ async def test_a_voice_note_out_of_the_blue_is_offered_too_and_may_be_declined(
     await olena.send("Просто текст")
     assert (await olena.expect()).text.startswith("Я не зрозумів")
     await olena.send_voice(OGG, duration=3)
-    again = await olena.expect("Новий випадок із цим голосовим повідомленням?")
-    await olena.press("Новий випадок", again)
+    again = await olena.expect("Нове звернення з цим голосовим повідомленням?")
+    await olena.press("Нове звернення", again)
     await olena.expect("Чого стосується проблема?")
     await olena.press("Інше")
     await olena.expect("Хто клієнт?")
     await olena.send("305")
     await olena.expect("Слова самого клієнта?")
     await olena.press("Створити")
-    card = await olena.expect("Випадок K-")
+    card = await olena.expect("Звернення K-")
     assert "🎤 Голосове повідомлення додано" in card.text and "Клієнт: 305" in card.text

@@ -56,7 +56,7 @@ async def open_case(olena: SandboxUser) -> None:
     await olena.send("Гість чекав на номер")
     await olena.expect("Хто клієнт?")
     await olena.press("Створити")
-    await olena.expect("Випадок K-")
+    await olena.expect("Звернення K-")
 
 
 async def test_every_typed_step_of_the_floor_takes_commands_as_commands(
@@ -115,13 +115,13 @@ async def test_every_typed_step_of_the_floor_takes_commands_as_commands(
 
     # Resolving: the optional note after it.
     await olena.send("/my")
-    my = await olena.expect("Мої випадки")
+    my = await olena.expect("Мої звернення")
     await olena.press(next(label for label in my.button_labels if label.startswith("K-")))
-    await olena.expect("Стан: відкритий")
-    await olena.press("Вирішено")
+    await olena.expect("Статус: відкрите")
+    await olena.press("Вирішити")
     await olena.expect("Чим усе завершилося?")
     await olena.press("Без компенсації")
-    await olena.expect("Вирішено під час першого звернення")
+    await olena.expect("Вирішено під час першого контакту")
     await olena.press("Так")
     await olena.expect("Нотатка?")
     resolved = await stored(harness)
@@ -130,11 +130,11 @@ async def test_every_typed_step_of_the_floor_takes_commands_as_commands(
 
     # Reopening: the reason.
     await olena.send("/my")
-    my = await olena.expect("Мої випадки")
+    my = await olena.expect("Мої звернення")
     await olena.press(next(label for label in my.button_labels if label.startswith("K-")))
-    await olena.expect("Стан: вирішений")
+    await olena.expect("Статус: вирішене")
     await olena.press("Відкрити знову")
-    await olena.expect("Чому випадок відкривається знову?")
+    await olena.expect("Чому звернення відкривається знову?")
     await commands_are_commands(olena)
     assert await stored(harness) == resolved
 
@@ -177,7 +177,7 @@ async def test_commands_while_joining_say_to_finish_joining(harness: Harness) ->
     await olena.expect(where=lambda m: "Українська" in " ".join(m.button_labels))
     await olena.press("✓ Українська")
     await olena.expect(where=lambda m: "Приєднатися" in m.button_labels)
-    for typed in ("/help", "/new", "/authority", "/policy", "/my", "Новий випадок"):
+    for typed in ("/help", "/new", "/authority", "/policy", "/my", "Нове звернення"):
         await olena.send(typed)
         again = await olena.expect("Ви ще не приєдналися")
         assert "Приєднатися" in again.button_labels, typed

@@ -85,16 +85,18 @@ async def test_the_monday_digest_in_three_languages_once(
     assert await harness.services.digests.run_due() == 0
     await harness.settle()
 
-    assert "Випадки: зафіксовано 6 (↑5), вирішено 5 (↑5), у роботі 2" in mykola.text
+    assert "Звернення: зафіксовано 6 (↑5), вирішено 5 (↑5), у роботі 2" in mykola.text
     assert "FCR: 40%" in mykola.text and "130,00\xa0USD" in mykola.text
     assert "Час вирішення: медіана 20 хв" in mykola.text
     assert "Cases: logged 6 (↑5), resolved 5 (↑5), backlog 2" in sarah.text
     assert "Spend: $130.00 (last week $20.00), $26.00 per resolved case" in sarah.text
     assert "Resolution: median 20 min, p90 3 days 14 hr, mean 1 day 5 hr" in sarah.text
-    assert "K-AAAA, Olena: «Gave a gift card»" in sarah.text
+    assert "K-AAAA, Olena: “Gave a gift card”" in sarah.text
+    assert sarah.button_labels == ["Figures explained"]
+    assert mykola.button_labels == ["Що означають цифри"]
     assert "40%" in sarah.bold and "6" in sarah.bold
     # The front desk only: A B E F logged, A B H resolved.
-    assert "Случаи: зафиксировано 4 (↑3), решено 3 (↑3), в работе 2" in dmytro.text
+    assert "Обращения: зафиксировано 4 (↑3), решено 3 (↑3), в работе 2" in dmytro.text
     assert "130,00\xa0$" in dmytro.text
     for text in (mykola.text, sarah.text, dmytro.text):
         assert len(text) <= 4096
@@ -120,9 +122,21 @@ async def test_stats_and_export_by_role(harness: Harness) -> None:
 
     await dmytro.send("/stats")
     mine = await dmytro.expect("Статистика · Kyiv Hotel · Front desk")
-    assert mine.button_labels == ["✓ Эта неделя", "Прошлая неделя", "Этот месяц", "График"]
+    assert mine.button_labels == [
+        "✓ Эта неделя",
+        "Прошлая неделя",
+        "Этот месяц",
+        "График",
+        "Что значат цифры",
+    ]
+    # The jargon, one line each, below the figures (which stay).
+    await dmytro.press("Что значат цифры", mine)
+    terms = await dmytro.expect("Что значат цифры")
+    assert terms.message_id != mine.message_id
+    for term in ("FCR", "CSAT", "CES", "p90", "п. п."):
+        assert term in terms.bold or term in terms.text, term
     await dmytro.press("Прошлая неделя", mine)
-    last = await dmytro.expect("Случаи: зафиксировано 4")
+    last = await dmytro.expect("Обращения: зафиксировано 4")
     assert last.message_id == mine.message_id
     # A forged button for the restaurant's figures is refused.
     restaurant = next(

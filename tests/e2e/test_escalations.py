@@ -55,7 +55,7 @@ async def ask_refund(
         await olena.send("412")
         await olena.expect("Слова самого клієнта?")
         await olena.send("Я більше сюди не приїду")
-        await olena.expect("Випадок K-")
+        await olena.expect("Звернення K-")
     await olena.press("Компенсувати")
     await olena.expect("Що ви надасте?")
     await olena.press("Повернення коштів")
@@ -75,33 +75,36 @@ async def test_story_in_three_languages(harness: Harness) -> None:
 
     code = await ask_refund(olena, "250", "Запросити погодження")
     asked = olena.bot_messages[-1]
-    assert "Запит на погодження 250,00\xa0USD надіслано: Dmytro (керівник зміни)." in asked.text
+    assert (
+        "Запит на погодження 250,00\xa0USD надіслано; рішення ухвалить Dmytro (керівник зміни)."
+        in asked.text
+    )
     assert "Відповідь прийде сюди." in asked.text
 
     # Dmytro's phone: the card in Russian, with the guest's words and Olena's own room.
     card = await dmytro.expect(f"Нужно одобрение · {code}")
-    assert "Olena просит 250,00\xa0$ · Возврат денег" in card.text
+    assert "Olena просит 250,00\xa0$ (возврат денег)" in card.text
     assert "«Я більше сюди не приїду»" in card.text
-    assert "Остаток собственных полномочий: 50,00\xa0$" in card.text
+    assert "Без одобрения Olena может дать ещё 50,00\xa0$" in card.text
     assert "250,00\xa0$" in card.bold
     assert card.buttons[0] == [
         ("Одобрить", card.buttons[0][0][1]),
         ("Одобрить часть", card.buttons[0][1][1]),
         ("Отказать", card.buttons[0][2][1]),
     ]
-    assert [label for label, _ in card.buttons[1]] == ["Взять на себя", "Открыть случай"]
+    assert [label for label, _ in card.buttons[1]] == ["Взять на себя", "Открыть обращение"]
     assert not sarah.bot_messages[-1].text.startswith("<b>Approval")  # not the manager's yet
 
     await dmytro.press("Одобрить", card)
     decided = await dmytro.expect(f"Решение принято · {code}")
     assert decided.message_id == card.message_id  # the same card, edited in place
-    assert "Одобрено: Dmytro, 11:00." in decided.text
-    assert decided.button_labels == ["Открыть случай"]
+    assert "Одобрено (Dmytro, 11:00)." in decided.text
+    assert decided.button_labels == ["Открыть обращение"]
 
     news = await olena.expect(f"Погоджено · {code}")
-    assert "Погоджено 250,00\xa0USD · Повернення коштів (Dmytro)." in news.text
+    assert "Погоджено 250,00\xa0USD (Повернення коштів) — Dmytro." in news.text
     await olena.press("Дати зараз", news)
-    given = await olena.expect("Записано: 250,00\xa0USD · Повернення коштів.")
+    given = await olena.expect("Записано: Повернення коштів на 250,00\xa0USD.")
     assert given.message_id == news.message_id
     async with harness.db.reading() as session:
         escalation_id = (await session.scalars(select(Escalation.id))).one()
@@ -120,12 +123,12 @@ async def test_story_in_three_languages(harness: Harness) -> None:
     assert spends == [(25000, "Dmytro")]
 
     # The case now holds 250 of a supervisor's 300 per case: 100 more climbs to the manager.
-    await olena.press("Відкрити випадок", given)
-    await olena.expect("Стан: відкритий")
+    await olena.press("Відкрити звернення", given)
+    await olena.expect("Статус: відкрите")
     await ask_refund(olena, "100", "Запросити погодження", new_case=False)
     assert "Sarah (менеджер)" in olena.bot_messages[-1].text
     card = await sarah.expect(f"Approval needed · {code}")
-    assert "Olena asks $100.00 · Refund" in card.text
+    assert "Olena asks for $100.00 (refund)" in card.text
     await sarah.press("Approve part", card)
     await sarah.expect("How much do you approve, up to $100.00?")
     for typed, reply in [
@@ -137,7 +140,7 @@ async def test_story_in_three_languages(harness: Harness) -> None:
         # The step stays open, and its way back is right under the refusal.
         assert refused.text == reply and refused.button_labels == ["Back", "Cancel"]
     await sarah.send("60")
-    confirm = await sarah.expect("Approve $60.00 of $100.00 · Refund?")
+    confirm = await sarah.expect("Approve $60.00 of $100.00 (Refund)?")
     await sarah.press("Confirm", confirm)
     done = await sarah.expect(f"Decided · {code}")
     assert "Approved partly" not in done.text
@@ -147,7 +150,7 @@ async def test_story_in_three_languages(harness: Harness) -> None:
     assert f"Decided · {code}" in original.text and original.button_labels == ["Open case"]
 
     news = await olena.expect("Погоджено · ")
-    assert "Погоджено 60,00\xa0USD з 100,00\xa0USD · Повернення коштів (Sarah)." in news.text
+    assert "Погоджено 60,00\xa0USD з 100,00\xa0USD (Повернення коштів) — Sarah." in news.text
 
     async with harness.db.reading() as session:
         kinds = list(await session.scalars(select(CaseEvent.kind).order_by(CaseEvent.id)))
@@ -180,17 +183,17 @@ async def test_two_supervisors_tap_at_once(harness: Harness) -> None:
     alerts = [a.text for a in loser.callback_answers if a.show_alert]
     assert alerts, "the second tap is answered with an alert"
     expected = (
-        f"Уже вирішено: {decider.name}, 11:00."
+        f"Рішення вже ухвалено: {decider.name}, 11:00."
         if loser is ivan
-        else f"Уже решено: {decider.name}, 11:00."
+        else f"Решение уже принято: {decider.name}, 11:00."
     )
     assert alerts[-1] == expected
     # Both cards now say who decided, with no decision buttons left.
-    assert f"Одобрено: {decider.name}, 11:00." in d.text
-    assert f"Погоджено: {decider.name}, 11:00." in i.text
-    assert d.button_labels == ["Открыть случай"] and i.button_labels == ["Відкрити випадок"]
+    assert f"Одобрено ({decider.name}, 11:00)." in d.text
+    assert f"Погоджено ({decider.name}, 11:00)." in i.text
+    assert d.button_labels == ["Открыть обращение"] and i.button_labels == ["Відкрити звернення"]
     news = await olena.expect(f"Погоджено · {code}")
-    assert f"({decider.name})" in news.text
+    assert f"— {decider.name}." in news.text
 
 
 async def test_sla_reminds_then_climbs_to_the_manager(harness: Harness) -> None:
@@ -209,14 +212,14 @@ async def test_sla_reminds_then_climbs_to_the_manager(harness: Harness) -> None:
     clock.advance(timedelta(minutes=1))  # the SLA (15 min) is over: a reminder
     await harness.services.escalations.run_due()
     reminder = await dmytro.expect(f"Напоминание · нужно одобрение · {code}")
-    assert "Ждёт уже 15 минут." in reminder.text
+    assert "Запрос в 11:00, ждёт 15 минут." in reminder.text
     assert "Одобрить" in reminder.button_labels
     assert not any(code in m.text for m in sarah.bot_messages)
 
     clock.advance(timedelta(minutes=15))  # twice the SLA: up to the manager
     await harness.services.escalations.run_due()
     climbed = await sarah.expect(f"Approval needed · {code}")
-    assert "Olena asks $120.00 · Refund" in climbed.text
+    assert "Olena asks for $120.00 (refund)" in climbed.text
     still = await olena.expect(f"Досі чекає · {code}")
     assert "надіслано вище — Sarah (менеджер)" in still.text
 
@@ -240,7 +243,7 @@ async def test_sla_reminds_then_climbs_to_the_manager(harness: Harness) -> None:
         assert "Отказано (Sarah, 11:30): Нет оснований" in edited.text
     news = await olena.expect(f"Відмовлено · {code}")
     assert "Причина: Немає підстав" in news.text
-    assert "Запит на 120,00\xa0USD · Повернення коштів відхилено (Sarah)." in news.text
+    assert "Запит на 120,00\xa0USD (Повернення коштів) відхилено — Sarah." in news.text
 
 
 async def test_queue_lists_what_waits_oldest_first(harness: Harness) -> None:
@@ -259,7 +262,7 @@ async def test_queue_lists_what_waits_oldest_first(harness: Harness) -> None:
     lines = queue.text.splitlines()
     assert lines[1].startswith(f"• {first} · 120,00\xa0$ · Возврат денег · Olena, ждёт 3")
     assert lines[2].startswith(f"• {second} · 90,00\xa0$")
-    assert "Открытые случаи вашей команды" in queue.text
+    assert "Открытые обращения вашей команды" in queue.text
     assert queue.button_labels == [first, second]
     await dmytro.press(first, queue)
     card = await dmytro.expect(f"Нужно одобрение · {first}")
@@ -311,9 +314,9 @@ async def test_forged_and_late_decisions_change_nothing(harness: Harness) -> Non
     await sarah.press("Void case")
     await sarah.expect(f"Void case {code}?")
     await sarah.press("Void case")
-    await sarah.expect("State: cancelled")
-    withdrawn = await dmytro.expect("Отозвано: случай аннулирован.")
-    assert withdrawn.button_labels == ["Открыть случай"]
+    await sarah.expect("Status: voided")
+    withdrawn = await dmytro.expect("Отозвано: обращение аннулировано.")
+    assert withdrawn.button_labels == ["Открыть обращение"]
     assert await forge(dmytro, "ok", escalation_id) == "Этот запрос отозван — решение не нужно."
 
     async with harness.db.reading() as session:
@@ -341,9 +344,9 @@ async def test_nobody_to_approve_tells_the_requester_whom_to_call(harness: Harne
 
     code = await ask_refund(olena, "5000", "Запросити погодження", answer="Ніхто в боті")
     told = olena.bot_messages[-1].text
-    assert "Ніхто в боті не може погодити 5\xa0000,00\xa0USD. Зателефонуйте: Sarah" in told
+    assert "Ніхто в боті не може погодити 5\xa0000,00\xa0USD. Адміністраторам (Sarah)" in told
     notice = await sarah.expect(f"Nobody can approve · {code}")
-    assert "Olena asks $5,000.00 · Refund" in notice.text
+    assert "Olena asks for $5,000.00 (refund)" in notice.text
     assert "Call Olena, or change the policy." in notice.text
     async with harness.db.reading() as session:
         escalation = (await session.scalars(select(Escalation))).one()
@@ -359,7 +362,7 @@ async def test_a_blocked_approver_is_reported_and_replaced(harness: Harness) -> 
     assert "no longer gets notifications" in notice.text
     # Dmytro was the only supervisor: the request goes up to the manager at once.
     card = await sarah.expect(f"Approval needed · {code}")
-    assert "Olena asks $120.00 · Refund" in card.text
+    assert "Olena asks for $120.00 (refund)" in card.text
     async with harness.db.reading() as session:
         member = (await session.scalars(select(Member).where(Member.name == "Dmytro"))).one()
         dead = await session.scalar(
@@ -370,7 +373,7 @@ async def test_a_blocked_approver_is_reported_and_replaced(harness: Harness) -> 
     assert escalation.approver_role == "manager"
     await sarah.press("Approve", card)
     news = await olena.expect(f"Погоджено · {code}")
-    assert "(Sarah)" in news.text
+    assert "— Sarah." in news.text
 
 
 async def test_deny_with_typed_reason_then_take_over(harness: Harness) -> None:
@@ -389,23 +392,23 @@ async def test_deny_with_typed_reason_then_take_over(harness: Harness) -> None:
     assert "Отказано (Dmytro, 11:00): Гостю уже дали <b>ужин</b>" in decided.text
     news = await olena.expect(f"Відмовлено · {code}")
     assert "Причина: Гостю уже дали <b>ужин</b>" in news.text  # typed text stays text
-    assert "Випадок знову ваш" in news.text
+    assert "Звернення знову ваше" in news.text
 
     # She asks again; this time Dmytro takes the case over.
-    await olena.press("Відкрити випадок", news)
-    await olena.expect("Стан: відкритий")
+    await olena.press("Відкрити звернення", news)
+    await olena.expect("Статус: відкрите")
     await ask_refund(olena, "150", "Запросити погодження", new_case=False)
     card = await dmytro.expect(f"Нужно одобрение · {code}")
     await dmytro.press("Взять на себя", card)
-    await dmytro.expect("Взято на себя: Dmytro, 11:00.")
+    await dmytro.expect("Взято на себя (Dmytro, 11:00).")
     taken = await olena.expect(f"Узято на себе · {code}")
-    assert "Тепер випадком займається Dmytro." in taken.text
+    assert "Тепер зверненням займається Dmytro." in taken.text
     # The case is his now: he opens it and may give a remedy within his own authority.
-    await dmytro.press("Открыть случай")
-    case = await dmytro.expect(f"Случай {code}")
+    await dmytro.press("Открыть обращение")
+    case = await dmytro.expect(f"Обращение {code}")
     assert "Компенсировать" in case.button_labels
     assert "отказано: Гостю уже дали <b>ужин</b> (Dmytro)" in case.text  # the history
-    assert "взято на себя: Dmytro" in case.text
+    assert "взято на себя (Dmytro)" in case.text
     async with harness.db.reading() as session:
         owner = await session.scalar(
             select(Member.name).join(Case, Case.owner_id == Member.id).where(Case.code == code)

@@ -30,7 +30,7 @@ async def log_case(user: SandboxUser, customer: str | None = "305", what: str = 
         await user.send(customer)
         await user.expect("Слова самого клієнта?")
         await user.press("Створити")
-    card = await user.expect("Випадок K-")
+    card = await user.expect("Звернення K-")
     found = CODE.search(card.text)
     assert found is not None
     return found.group(0)
@@ -83,43 +83,43 @@ async def test_case_without_a_code_offers_my_open_cases_then_takes_a_typed_one(
     await resolve(harness, 1002, second)
 
     await olena.send("/case")
-    picker = await olena.expect("Відкрити випадок")
-    assert picker.text.startswith("Відкрити випадок")
-    assert "На кнопках — ваші відкриті випадки." in picker.text
-    assert "Або введіть код випадку, наприклад K-7Q4F." in picker.text
+    picker = await olena.expect("Відкрити звернення")
+    assert picker.text.startswith("Відкрити звернення")
+    assert "На кнопках — ваші відкриті звернення." in picker.text
+    assert "Або введіть код звернення, наприклад K-7Q4F." in picker.text
     # Only the open one: the resolved case is not what people look for here.
     assert picker.button_labels == [f"{first} · Очікування", "Скасувати"]
 
     await olena.send(first[2:].lower())  # "7q4f": no prefix, lower case
-    card = await olena.expect(f"Випадок {first}")
+    card = await olena.expect(f"Звернення {first}")
     assert "Довге очікування" in card.text
     assert not picker.buttons  # the list lost its buttons when the card came
 
     # Typed with a lower-case prefix after the command, and spaced at the step.
     await olena.send(f"/case {second.lower()}")
-    resolved = await olena.expect(f"Випадок {second}")
-    assert "Стан: вирішений" in resolved.text
+    resolved = await olena.expect(f"Звернення {second}")
+    assert "Статус: вирішене" in resolved.text
     await olena.send("/case")
-    await olena.expect("Відкрити випадок")
+    await olena.expect("Відкрити звернення")
     await olena.send(second.replace("-", " "))
-    await olena.expect(f"Випадок {second}")
+    await olena.expect(f"Звернення {second}")
 
     # A code nobody has keeps the step open, with a way back to the list.
     missing = await unused_code(harness)
     await olena.send("/case")
-    await olena.expect("Відкрити випадок")
+    await olena.expect("Відкрити звернення")
     await olena.send(missing.lower())
     refused = await olena.expect("Перевірте код")
-    assert refused.text == f"Випадку {missing} немає. Перевірте код."
+    assert refused.text == f"Звернення {missing} немає. Перевірте код."
     assert refused.button_labels == ["Назад", "Скасувати"]
     await olena.send("що це")
-    await olena.expect("Код випадку має вигляд K-7Q4F. Перевірте його та введіть ще раз.")
+    await olena.expect("Код звернення має вигляд K-7Q4F. Перевірте його та введіть ще раз.")
     await olena.press("Назад")
-    again = await olena.expect("Відкрити випадок")
+    again = await olena.expect("Відкрити звернення")
     assert f"{first} · Очікування" in again.button_labels
     # A command is still a command while the step waits.
     await olena.send("/my")
-    await olena.expect("Мої випадки")
+    await olena.expect("Мої звернення")
 
 
 async def test_another_organisations_case_looks_like_no_case_at_all(harness: Harness) -> None:
@@ -141,21 +141,20 @@ async def test_another_organisations_case_looks_like_no_case_at_all(harness: Har
     nowhere = await olena.expect()
     await olena.send(f"/case {shops}")
     elsewhere = await olena.expect()
-    assert nowhere.text == f"Випадку {missing} немає. Перевірте код."
-    assert elsewhere.text == f"Випадку {shops} немає. Перевірте код."
+    assert nowhere.text == f"Звернення {missing} немає. Перевірте код."
+    assert elsewhere.text == f"Звернення {shops} немає. Перевірте код."
 
     # In the same organisation, a colleague's case exists but is not Petro's to see.
     await petro.send(f"/case {olenas[2:].lower()}")
     theirs = await petro.expect()
     assert theirs.text == (
-        f"Випадок {olenas} належить іншій людині: відкрити його можуть лише вона та "
-        "керівники зміни."
+        f"Звернення {olenas} веде інший працівник: відкрити його можуть лише він і керівники зміни."
     )
     # The owner of Olena's organisation sees it; the shop's owner does not.
     await sarah.send(f"/case {olenas}")
     await sarah.expect(f"Case {olenas}")
     await taras.send(f"/reopen {olenas}")
-    assert (await taras.expect()).text == f"Випадку {olenas} немає. Перевірте код."
+    assert (await taras.expect()).text == f"Звернення {olenas} немає. Перевірте код."
 
 
 async def test_reopen_without_a_code_offers_what_can_still_be_reopened(harness: Harness) -> None:
@@ -170,23 +169,23 @@ async def test_reopen_without_a_code_offers_what_can_still_be_reopened(harness: 
     await log_case(olena, "500", "Ще відкритий")
 
     await olena.send("/reopen")
-    picker = await olena.expect("Відкрити випадок знову")
-    assert "На кнопках — ваші випадки, які ще можна відкрити знову." in picker.text
+    picker = await olena.expect("Відкрити звернення знову")
+    assert "На кнопках — ваші звернення, які ще можна відкрити знову." in picker.text
     assert picker.button_labels == [f"{recent} · Очікування", "Скасувати"]
     await olena.send(recent[2:].lower())
-    await olena.expect("Чому випадок відкривається знову?")
+    await olena.expect("Чому звернення відкривається знову?")
     assert not picker.buttons
     await olena.send("Гість повернувся")
-    reopened = await olena.expect("Стан: відкритий повторно")
-    assert f"Випадок {recent}" in reopened.text
+    reopened = await olena.expect("Статус: відкрите повторно")
+    assert f"Звернення {recent}" in reopened.text
 
     # Nothing left to reopen: the step still takes a code, and says why not.
     await olena.send("/reopen")
-    empty = await olena.expect("Відкрити випадок знову")
-    assert "Введіть код випадку, наприклад K-7Q4F." in empty.text
+    empty = await olena.expect("Відкрити звернення знову")
+    assert "Введіть код звернення, наприклад K-7Q4F." in empty.text
     assert empty.button_labels == ["Скасувати"]
     await olena.send(old)
-    refused = await olena.expect("Зафіксуйте новий випадок")
+    refused = await olena.expect("Зафіксуйте нове звернення")
     assert refused.button_labels == ["Назад", "Скасувати"]
     await olena.press("Скасувати")
     await olena.expect("Скасовано")
@@ -199,32 +198,32 @@ async def test_my_cases_open_only_or_all_and_by_customer(harness: Harness) -> No
     waiting = await log_case(olena, "412", "Другий")
     again = await log_case(olena, "305", "Третій")
 
-    await olena.tap("Мої випадки")
-    mine = await olena.expect("Мої випадки")
-    assert f"• {waiting} · Очікування · відкритий" in mine.text
+    await olena.tap("Мої звернення")
+    mine = await olena.expect("Мої звернення")
+    assert f"• {waiting} · Очікування · відкрите" in mine.text
     assert done not in mine.text
     assert mine.button_labels[-2:] == ["✓ Лише відкриті", "Усі"]
-    assert "Випадки клієнта: введіть /my і його номер, наприклад /my 412." in mine.text
+    assert "Звернення клієнта: введіть /my і його номер, наприклад /my 412." in mine.text
 
     await olena.press("Усі")
     everything = await olena.expect(where=lambda m: "✓ Усі" in m.button_labels)
-    assert f"• {done} · Очікування · вирішений" in everything.text
+    assert f"• {done} · Очікування · вирішене" in everything.text
     assert {done, waiting, again} <= set(everything.button_labels)
 
     await olena.send("/my 305")
-    customer = await olena.expect("Випадки клієнта 305")
+    customer = await olena.expect("Звернення клієнта 305")
     assert again in customer.text and waiting not in customer.text
     assert done not in customer.text  # open ones first
     await olena.press("Усі")
     both = await olena.expect(where=lambda m: "✓ Усі" in m.button_labels)
-    assert both.text.startswith("Випадки клієнта 305")
+    assert both.text.startswith("Звернення клієнта 305")
     assert done in both.text and again in both.text and waiting not in both.text
     await olena.press(done)
-    await olena.expect(f"Випадок {done}")
+    await olena.expect(f"Звернення {done}")
 
     await olena.send("/my 999")
-    nobody = await olena.expect("Випадки клієнта 999")
-    assert "Випадків цього клієнта, доступних вам, немає." in nobody.text
+    nobody = await olena.expect("Звернення клієнта 999")
+    assert "Звернень цього клієнта, доступних вам, немає." in nobody.text
 
 
 async def test_my_cases_pages_keep_the_filter(harness: Harness) -> None:
@@ -236,12 +235,12 @@ async def test_my_cases_pages_keep_the_filter(harness: Harness) -> None:
             member, category="waiting", description=f"№{number}", customer_key="305"
         )
     await olena.send("/my 305")
-    first = await olena.expect("Випадки клієнта 305")
+    first = await olena.expect("Звернення клієнта 305")
     assert "Сторінка 1 з 2" in first.text
     assert all(len(data.encode()) <= 64 for row in first.buttons for _, data in row)
     await olena.press("Наступна ›")
     second = await olena.expect("Сторінка 2 з 2")
-    assert second.text.startswith("Випадки клієнта 305")
+    assert second.text.startswith("Звернення клієнта 305")
     assert len([label for label in second.button_labels if label.startswith("K-")]) == 2
 
 
@@ -249,20 +248,20 @@ async def test_a_returning_customer_problem_goes_to_their_open_case(harness: Har
     olena = await frontline(harness)
     code = await log_case(olena, "305", "Шум за стіною")
 
-    await olena.tap("Новий випадок")
+    await olena.tap("Нове звернення")
     await olena.expect("Чого стосується проблема?")
     await olena.press("Інше")
     await olena.expect("Опишіть проблему")
     await olena.send("Знову шум, тепер <i>уночі</i>")
     await olena.expect("Хто клієнт?")
     await olena.send("305")
-    offer = await olena.expect("Постійний клієнт")
-    assert f"Випадок цього клієнта {code} ще відкритий: додати цю проблему до нього?" in (
+    offer = await olena.expect("Клієнт уже звертався")
+    assert f"Звернення цього клієнта {code} ще відкрите: додати цю проблему до нього?" in (
         offer.text
     )
     assert offer.button_labels[:2] == ["Створити", f"Додати до {code}"]
     await olena.press(f"Додати до {code}")
-    card = await olena.expect(f"Випадок {code}")
+    card = await olena.expect(f"Звернення {code}")
     assert "доповнено (Olena): Знову шум, тепер <i>уночі</i>" in card.text
     assert await case_count(harness) == 1
 
@@ -275,7 +274,7 @@ async def test_a_returning_customer_problem_goes_to_their_open_case(harness: Har
     await olena.send("Ще раз")
     await olena.expect("Хто клієнт?")
     await olena.send("305")
-    offer = await olena.expect("Постійний клієнт")
+    offer = await olena.expect("Клієнт уже звертався")
     assert not any(label.startswith("Додати до") for label in offer.button_labels)
 
 

@@ -41,7 +41,7 @@ WORDS = {
         "first?": "Solved during the first contact",
         "yes": "Yes",
         "note?": "A note?",
-        "resolved": "State: resolved",
+        "resolved": "Status: resolved",
         "ask": "Ask the customer",
         "rating": "Customer rating: 5 of 5",
         "spent": "Spent: $150.00",
@@ -49,11 +49,11 @@ WORDS = {
     "uk": {
         "pick": "Українська",
         "join": "Приєднатися",
-        "new": "Новий випадок",
+        "new": "Нове звернення",
         "noise": "Шум",
         "customer?": "Хто клієнт?",
         "create": "Створити",
-        "card": "Випадок K-",
+        "card": "Звернення K-",
         "authority": "Зараз ви можете надати до 2\xa0000,00\xa0USD (на клієнта на день).",
         "give": "Компенсувати",
         "what": "Що ви надасте?",
@@ -61,13 +61,13 @@ WORDS = {
         "how much": "Скільки, у USD?",
         "confirm": "Підтвердити",
         "recorded": "Записано",
-        "resolve": "Вирішено",
+        "resolve": "Вирішити",
         "end?": "Чим усе завершилося?",
         "with": "З компенсацією",
-        "first?": "Вирішено під час першого звернення",
+        "first?": "Вирішено під час першого контакту",
         "yes": "Так",
         "note?": "Нотатка?",
-        "resolved": "Стан: вирішений",
+        "resolved": "Статус: вирішене",
         "ask": "Запитати клієнта",
         "rating": "Оцінка клієнта: 5 з 5",
         "spent": "Витрачено: 150,00\xa0USD",
@@ -75,11 +75,11 @@ WORDS = {
     "ru": {
         "pick": "Русский",
         "join": "Присоединиться",
-        "new": "Новый случай",
+        "new": "Новое обращение",
         "noise": "Шум",
         "customer?": "Кто клиент?",
         "create": "Создать",
-        "card": "Случай K-",
+        "card": "Обращение K-",
         "authority": "Сейчас вы можете предоставить до 2\xa0000,00\xa0$ (на клиента в день).",
         "give": "Компенсировать",
         "what": "Что вы предоставите?",
@@ -87,13 +87,13 @@ WORDS = {
         "how much": "Сколько, в USD?",
         "confirm": "Подтвердить",
         "recorded": "Записано",
-        "resolve": "Решено",
+        "resolve": "Решить",
         "end?": "Чем всё закончилось?",
         "with": "С компенсацией",
-        "first?": "Решено при первом обращении",
+        "first?": "Решено при первом контакте",
         "yes": "Да",
         "note?": "Заметка?",
-        "resolved": "Состояние: решён",
+        "resolved": "Статус: решено",
         "ask": "Спросить клиента",
         "rating": "Оценка клиента: 5 из 5",
         "spent": "Потрачено: 150,00\xa0$",
@@ -160,15 +160,13 @@ async def test_the_receptionists_story(harness: Harness, lang: str) -> None:
     token = SURVEY.search(qr.caption or "")
     assert token is not None
 
-    guest = harness.user(9100, "Guest", "de")  # Telegram in German: English is offered
+    guest = harness.user(9100, "Guest", "de")  # Telegram in German: asked in English
     await guest.start(token.group(1))
-    await guest.expect("Choose the language")
-    await guest.press("✓ English")
     await guest.expect("How did we do?")
     await guest.press("5 ★")
     await guest.expect("How easy")
     await guest.press("7")
-    await guest.expect("Anything you would like to add?")
+    await guest.expect("Would you like to add anything?")
     await guest.press("Finish")
     await guest.expect("Thank you!")
 
@@ -204,11 +202,11 @@ async def test_no_authority_creates_an_escalation(harness: Harness) -> None:
     assert "The limit per customer per day is used up: $2,000.00 of $2,000.00." in decision.text
     assert decision.button_labels[0] == "Request approval"
     await olena.press("Request approval")
-    done = await olena.expect("Approval asked for")
+    done = await olena.expect("Approval of")
     # Nobody is a supervisor yet: the request goes up to the manager (Sarah, the owner).
-    assert "Approval asked for $100.00 from: Sarah (manager)." in done.text
+    assert "Approval of $100.00 requested; Sarah (manager) will decide." in done.text
     await olena.press("Open case")
-    await olena.expect("State: waiting for approval")
+    await olena.expect("Status: waiting for approval")
     async with harness.db.reading() as session:
         (escalation,) = (await session.scalars(select(Escalation))).all()
     assert (escalation.amount_minor, escalation.approver_role, escalation.state) == (
@@ -244,7 +242,7 @@ async def test_a_forbidden_remedy_says_who_could(harness: Harness) -> None:
     await olena.send("20")
     refusal = await olena.expect("Goodwill payment: €20.00")
     assert (
-        "Your role may not give Goodwill payment. It can be given by: supervisor, manager, admin."
+        "Your role may not give Goodwill payment. Ask a supervisor, a manager, or an admin."
     ) in refusal.text
     assert "Confirm" not in refusal.button_labels
     member = (await harness.services.context.load_by_id(1002)).member

@@ -218,7 +218,7 @@ async def test_language_switch_updates_texts_and_menu(harness: Harness) -> None:
     done = await sarah.expect("Готово")
     assert "українською" in done.text
     # The phone keyboard comes again, in the new language; the picker is gone.
-    assert sarah.reply_keyboard == [["Новий випадок"], ["Мої випадки", "Повноваження"]]
+    assert sarah.reply_keyboard == [["Нове звернення"], ["Мої звернення", "Повноваження"]]
     assert not any("Choose the language" in m.text for m in sarah.bot_messages)
     assert dict(sarah.commands)["invite"] == "Запросити працівників"
     await sarah.send("/help")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from bot.db.models import Case, Survey
+from bot.db.models import Case, Organisation, Survey
 from bot.sandbox import SandboxMessage, SandboxUser
 from tests.e2e.harness import Harness
 from tests.e2e.test_cases import frontline
@@ -17,7 +17,7 @@ from tests.e2e.test_escalations import staff
 CODE = re.compile(r"K-[2-9A-Z]{4}")
 TOKEN = re.compile(r"start=(q[A-Za-z0-9_-]{24})")
 ALREADY_ANSWERED = (
-    "Клієнт уже відповів щодо цього випадку. Запитати знову можна, коли випадок відкриють "
+    "Клієнт уже відповів щодо цього звернення. Запитати знову можна, коли звернення відкриють "
     "повторно й знову вирішать."
 )
 
@@ -31,7 +31,7 @@ async def resolved_case(olena: SandboxUser, description: str = "Гість че�
     await olena.send(description)
     await olena.expect("Хто клієнт?")
     await olena.press("Створити")
-    card = await olena.expect("Випадок K-")
+    card = await olena.expect("Звернення K-")
     code = CODE.search(card.text)
     assert code is not None
     await resolve(olena)
@@ -39,10 +39,10 @@ async def resolved_case(olena: SandboxUser, description: str = "Гість че�
 
 
 async def resolve(olena: SandboxUser) -> None:
-    await olena.press("Вирішено")
+    await olena.press("Вирішити")
     await olena.expect("Чим усе завершилося?")
     await olena.press("Без компенсації")
-    await olena.expect("Вирішено під час першого звернення")
+    await olena.expect("Вирішено під час першого контакту")
     await olena.press("Так")
     await olena.expect(where=lambda m: "Запитати клієнта" in m.button_labels)
 
@@ -60,19 +60,25 @@ def token_of(qr: SandboxMessage) -> str:
 
 
 async def rate(
-    guest: SandboxUser, token: str, stars: int, comment: str | None = None, pick: str = "English"
+    guest: SandboxUser,
+    token: str,
+    stars: int,
+    comment: str | None = None,
+    switch_to: str | None = None,
 ) -> None:
-    """A guest answers in the language they pick, skipping the effort question."""
+    """A guest answers (in their Telegram's language, or in the one they switch to), with
+    the easiest effort score; no comment means Finish."""
     await guest.start(token)
-    picker = await guest.expect(where=lambda m: bool(m.buttons))
-    await guest.press(next(label for label in picker.button_labels if label.endswith(pick)))
     await guest.expect(where=lambda m: f"{stars} ★" in m.button_labels)
+    if switch_to is not None:
+        await guest.press(switch_to)
+        await guest.expect(where=lambda m: f"{stars} ★" in m.button_labels)
     await guest.press(f"{stars} ★")
     await guest.expect(where=lambda m: "7" in m.button_labels)
     await guest.press("7")
-    asked = await guest.expect(where=lambda m: len(m.button_labels) == 1)
+    asked = await guest.expect(where=lambda m: bool(m.buttons) and len(m.buttons[0]) == 1)
     if comment is None:
-        await guest.press(asked.button_labels[0])
+        await guest.press(asked.buttons[0][0][0])
     else:
         await guest.send(comment)
     await guest.expect(where=lambda m: not m.buttons and "!" in m.text)
@@ -87,7 +93,7 @@ async def case_id(harness: Harness, code: str) -> int:
 
 async def card_of(olena: SandboxUser, code: str) -> SandboxMessage:
     await olena.send(f"/case {code}")
-    return await olena.expect(f"Випадок {code}")
+    return await olena.expect(f"Звернення {code}")
 
 
 async def test_the_first_answer_stands_and_nobody_asks_twice(harness: Harness) -> None:
@@ -98,7 +104,9 @@ async def test_the_first_answer_stands_and_nobody_asks_twice(harness: Harness) -
 
     # Asked again before an answer: a fresh link replaces the first (still one survey).
     again = await ask(olena, resolved_screen)
-    assert "Це нове посилання: попереднє для цього випадку більше не діє." in (again.caption or "")
+    assert "Це нове посилання: попереднє для цього звернення більше не діє." in (
+        again.caption or ""
+    )
     token = token_of(again)
     assert token != first
     late = harness.user(9050, "Mark", "en")
@@ -107,7 +115,7 @@ async def test_the_first_answer_stands_and_nobody_asks_twice(harness: Harness) -
 
     # A guest with Telegram in German answers in Ukrainian.
     guest = harness.user(9051, "Hans", "de")
-    await rate(guest, token, 5, "Чудовий персонал", pick="Українська")
+    await rate(guest, token, 5, "Чудовий персонал", switch_to="Українська")
     assert guest.bot_messages[-1].text.startswith("Дякуємо!")
 
     # The same link again: refused in the language the guest answered in; the answer stands.
@@ -149,9 +157,9 @@ async def test_a_reopened_case_resolved_again_may_ask_again(harness: Harness) ->
     card = await card_of(olena, code)
     assert "Запитати клієнта" not in card.button_labels
     await olena.press("Відкрити знову", card)
-    await olena.expect("Чому випадок відкривається знову?")
+    await olena.expect("Чому звернення відкривається знову?")
     await olena.send("Гість повернувся: знову шумно")
-    reopened = await olena.expect("Стан: відкритий повторно")
+    reopened = await olena.expect("Статус: відкрите повторно")
     assert "Запитати клієнта" not in reopened.button_labels
     await resolve(olena)
 
@@ -176,12 +184,12 @@ async def test_the_reporter_is_told_of_an_answer(harness: Harness) -> None:
     token = token_of(await ask(olena))
     await rate(harness.user(9070, "John", "en"), token, 5, "Fixed in <5 min> & kind")
 
-    news = await olena.expect(f"Випадок {code}: клієнт оцінив на 5 з 5")
+    news = await olena.expect(f"Звернення {code}: клієнт оцінив на 5 з 5")
     assert "5" in news.bold
     assert "Наскільки легко: 7 з 7" in news.text
     assert "Коментар: «Fixed in <5 min> & kind»" in news.text  # typed text stays text
-    assert news.button_labels == ["Відкрити випадок"]
-    await olena.press("Відкрити випадок", news)
+    assert news.button_labels == ["Відкрити звернення"]
+    await olena.press("Відкрити звернення", news)
     await olena.expect("Оцінка клієнта: 5 з 5")
 
     # A good score bothers no one else.
@@ -198,18 +206,18 @@ async def test_a_low_score_reaches_the_reporter_and_the_supervisor_at_once(
     token = token_of(await ask(olena))
     await rate(harness.user(9080, "John", "en"), token, 1, "Nobody <b>cared</b>")
 
-    news = await olena.expect(f"Випадок {code}: клієнт оцінив на 1 з 5")
+    news = await olena.expect(f"Звернення {code}: клієнт оцінив на 1 з 5")
     assert news.text.startswith("⚠️ Низька оцінка")
     assert "Коментар: «Nobody <b>cared</b>»" in news.text
 
     # Dmytro supervises Olena's team: told at once, in Russian.
-    alert = await dmytro.expect(f"Низкая оценка · случай {code}")
+    alert = await dmytro.expect(f"Низкая оценка · обращение {code}")
     assert "Клиент оценил на 1 из 5" in alert.text
-    assert "Зафиксировано: Olena" in alert.text
+    assert "Обращение зафиксировано (Olena)" in alert.text
     assert "Комментарий: «Nobody <b>cared</b>»" in alert.text
-    assert alert.button_labels == ["Открыть случай"]
-    await dmytro.press("Открыть случай", alert)
-    card = await dmytro.expect(f"Случай {code}")
+    assert alert.button_labels == ["Открыть обращение"]
+    await dmytro.press("Открыть обращение", alert)
+    card = await dmytro.expect(f"Обращение {code}")
     assert "Оценка клиента: 1 из 5" in card.text
 
     # The team has its supervisor: the admin is not disturbed.
@@ -229,18 +237,18 @@ async def test_a_low_score_in_a_team_without_a_supervisor_goes_to_the_admin(
     assert "The customer rated 2 of 5" in alert.text and "Logged by Olena" in alert.text
     assert "Comment" not in alert.text
     assert alert.button_labels == ["Open case"]
-    await olena.expect(f"Випадок {code}: клієнт оцінив на 2 з 5")
+    await olena.expect(f"Звернення {code}: клієнт оцінив на 2 з 5")
 
 
 async def test_the_note_and_the_comment_are_in_the_history(harness: Harness) -> None:
     olena = (await staff(harness))["olena"]
     code = await resolved_case(olena)
     await olena.send("Переселили в 508 <тихий поверх>")
-    card = await olena.expect(f"Випадок {code}")
+    card = await olena.expect(f"Звернення {code}")
     token = token_of(await ask(olena, card))
     comment = "Дуже вдячний за швидкість! " * 6  # 162 characters: the history shows 100
     await rate(harness.user(9100, "John", "en"), token, 4, comment)
-    await olena.expect(f"Випадок {code}: клієнт оцінив на 4 з 5")
+    await olena.expect(f"Звернення {code}: клієнт оцінив на 4 з 5")
 
     history = (await card_of(olena, code)).text.split("Історія", 1)[1]
     assert "Переселили в 508 <тихий поверх>" in history
@@ -255,7 +263,7 @@ async def test_a_guest_typing_mid_survey_gets_a_guests_line(harness: Harness) ->
 
     guest = harness.user(9110, "John", "en")
     await guest.start(token)
-    await guest.expect("Choose the language")
+    await guest.expect("How did we do?")
     await guest.send("/help")
     assert (await guest.expect()).text == "Please answer with the buttons above."
     await guest.press("Українська")
@@ -264,9 +272,9 @@ async def test_a_guest_typing_mid_survey_gets_a_guests_line(harness: Harness) ->
         await guest.send(typed)
         assert (await guest.expect()).text == "Будь ласка, дайте відповідь кнопками вище."
     await guest.press("4 ★")
-    await guest.expect("Наскільки легко")
+    await guest.expect("Наскільки просто")
     await guest.press("Пропустити")
-    await guest.expect("Хочете щось додати?")
+    await guest.expect("Бажаєте щось додати?")
     await guest.send("/help")
     assert (await guest.expect()).text == (
         "Будь ласка, напишіть коментар повідомленням або натисніть «Завершити» вище."
@@ -285,3 +293,107 @@ async def test_a_guest_typing_mid_survey_gets_a_guests_line(harness: Harness) ->
     assert member is not None
     result = await harness.services.surveys.result(member, await case_id(harness, code))
     assert (result.csat, result.ces) == (4, None)
+
+
+async def survey_link(harness: Harness) -> str:
+    """Olena (uk) resolves a case at first contact and asks the customer; returns the token."""
+    olena = await frontline(harness)
+    await resolved_case(olena)
+    return token_of(await ask(olena))
+
+
+async def test_a_guest_with_telegram_in_russian_is_asked_in_russian_at_once(
+    harness: Harness,
+) -> None:
+    token = await survey_link(harness)
+    async with harness.db.transaction() as session:
+        await session.execute(update(Organisation).values(name="Grand <Hotel> & Spa"))
+
+    guest = harness.user(9120, "Ira", "ru")
+    await guest.start(token)
+    first = await guest.expect()
+    assert first.text.split("\n") == [
+        "Grand <Hotel> & Spa · Как мы справились?",
+        "Насколько вы довольны тем, как мы о вас позаботились? 1 — совсем нет, 5 — очень довольны.",
+    ]
+    assert first.bold == ["Grand <Hotel> & Spa"]  # the name is text, never markup
+    assert first.button_labels == ["1 ★", "2 ★", "3 ★", "4 ★", "5 ★", "Українська", "English"]
+    assert not any(word in first.text for word in ("CSAT", "CES", "язык"))
+
+    # The other languages are one tap away, on the same message.
+    await guest.press("Українська")
+    again = await guest.expect("Як ми впоралися?")
+    assert again.message_id == first.message_id
+    assert again.text.startswith("Grand <Hotel> & Spa · Як ми впоралися?")
+    assert again.button_labels[-2:] == ["Русский", "English"]
+    await guest.press("English")
+    again = await guest.expect("How did we do?")
+    assert again.text.startswith("Grand <Hotel> & Spa · How did we do?")
+    assert again.button_labels[-2:] == ["Українська", "Русский"]
+
+
+async def test_a_guest_with_telegram_in_german_is_asked_in_english(harness: Harness) -> None:
+    token = await survey_link(harness)
+    guest = harness.user(9121, "Hans", "de")
+    await guest.start(token)
+    first = await guest.expect()
+    assert first.text.startswith("Grand Hotel · How did we do?\nHow happy are you")
+    assert first.button_labels[-2:] == ["Українська", "Русский"]
+    assert len(guest.bot_messages) == 1  # no language question before it
+
+
+async def test_switching_language_mid_survey_keeps_the_score_given(harness: Harness) -> None:
+    olena = await frontline(harness)
+    code = await resolved_case(olena)
+    token = token_of(await ask(olena))
+
+    guest = harness.user(9122, "John", "en")
+    await guest.start(token)
+    await guest.expect("How did we do?")
+    await guest.press("4 ★")
+    await guest.expect("How easy was it")
+    await guest.press("Русский")
+    effort = await guest.expect("Насколько просто было решить ваш вопрос?")
+    assert effort.button_labels[-3:] == ["Пропустить", "Українська", "English"]
+    await guest.press("Пропустить")
+    more = await guest.expect("Хотите что-нибудь добавить?")
+    assert more.button_labels == ["Завершить", "Українська", "English"]
+    await guest.press("Завершить")
+    thanks = await guest.expect("Спасибо!")
+    assert thanks.text == "Спасибо! Ваш ответ поможет нам стать лучше."
+    assert len(guest.bot_messages) == 1  # every step, and the thanks, on one message
+
+    await olena.expect(f"Звернення {code}: клієнт оцінив на 4 з 5")
+    member = (await harness.services.context.load_by_id(1002)).member
+    assert member is not None
+    result = await harness.services.surveys.result(member, await case_id(harness, code))
+    assert (result.csat, result.ces) == (4, None)
+    async with harness.db.reading() as session:
+        assert await session.scalar(select(Survey.language)) == "ru"
+
+
+async def test_the_thanks_takes_the_last_question_and_later_words_are_thanked(
+    harness: Harness,
+) -> None:
+    token = await survey_link(harness)
+    guest = harness.user(9123, "Oksana", "uk")
+    await guest.start(token)
+    screen = await guest.expect("Grand Hotel · Як ми впоралися?")
+    await guest.press("5 ★")
+    await guest.expect("Наскільки просто було вирішити ваше питання?")
+    await guest.press("6")
+    await guest.expect("Бажаєте щось додати?")
+    await guest.send("Дуже приємний персонал")
+    thanks = await guest.expect("Дякуємо!")
+    # The question's message itself says thanks, and nothing on it is left to tap.
+    assert thanks.message_id == screen.message_id
+    assert thanks.text == "Дякуємо! Ваша відповідь допоможе нам стати кращими."
+    assert all(not m.buttons for m in guest.bot_messages)
+    assert len(guest.bot_messages) == 1
+
+    for typed in ("Дякую ще раз", "/start", "/team"):
+        await guest.send(typed)
+        assert (await guest.expect()).text == "Дякуємо, вашу відповідь записано."
+    await harness.settle()
+    invite_lines = ("запрошен", "invite", "Invite")
+    assert not any(word in m.text for m in guest.bot_messages for word in invite_lines)

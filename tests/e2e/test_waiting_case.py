@@ -20,10 +20,12 @@ async def test_give_meanwhile_withdraw_and_resolve_while_waiting(harness: Harnes
 
     # Waiting: give, withdraw and resolve are all on the card.
     await olena.send(f"/case {code}")
-    card = await olena.expect("Стан: чекає на погодження")
-    assert [
-        label for label, _ in card.buttons[1]
-    ] == ["Компенсувати", "Відкликати запит", "Вирішено"]
+    card = await olena.expect("Статус: чекає на погодження")
+    assert [label for label, _ in card.buttons[1]] == [
+        "Компенсувати",
+        "Відкликати запит",
+        "Вирішити",
+    ]
 
     # A gift within authority meanwhile: recorded, and the request still waits.
     await olena.press("Компенсувати")
@@ -37,47 +39,47 @@ async def test_give_meanwhile_withdraw_and_resolve_while_waiting(harness: Harnes
 
     # More than is left: only what fits now, never a second request.
     await olena.send(f"/case {code}")
-    await olena.expect("Стан: чекає на погодження")
+    await olena.expect("Статус: чекає на погодження")
     await olena.press("Компенсувати")
     await olena.expect("Що ви надасте?")
     await olena.press("Подарунок")
     await olena.expect("Скільки, у USD?")
     await olena.send("100")
     partial = await olena.expect("Подарунок: 100,00\xa0USD")
-    assert "Запит щодо цього випадку вже чекає на рішення" in partial.text
+    assert "Запит щодо цього звернення вже чекає на рішення" in partial.text
     assert partial.button_labels == ["Дати 20,00\xa0USD зараз", "Назад", "Скасувати"]
     await olena.press("Скасувати")
     await olena.expect("Скасовано")
 
     # Withdrawn: the case is open again; Dmytro's card says by whom, in Russian.
     await olena.send(f"/case {code}")
-    await olena.expect("Стан: чекає на погодження")
+    await olena.expect("Статус: чекає на погодження")
     await olena.press("Відкликати запит")
-    reopened = await olena.expect("Стан: відкритий")
+    reopened = await olena.expect("Статус: відкрите")
     assert "запит на 120,00\xa0USD відкликано (Olena)" in reopened.text
     withdrawn = await dmytro.expect(f"Отозвано · {code}")
     assert withdrawn.message_id == first_card.message_id
-    assert "Отозвано: Olena, 11:00." in withdrawn.text
+    assert "Отозвано (Olena, 11:00)." in withdrawn.text
     assert "Решение принято" not in withdrawn.text
-    assert withdrawn.button_labels == ["Открыть случай"]
+    assert withdrawn.button_labels == ["Открыть обращение"]
 
     # Asked again, then resolved while waiting: the request goes, and says why.
     await ask_refund(olena, "120", "Запросити погодження", new_case=False)
     await harness.settle()
     second_card = await dmytro.expect(f"Нужно одобрение · {code}")
     await olena.send(f"/case {code}")
-    await olena.expect("Стан: чекає на погодження")
-    await olena.press("Вирішено")
+    await olena.expect("Статус: чекає на погодження")
+    await olena.press("Вирішити")
     await olena.expect("Чим усе завершилося?")
     await olena.press("З компенсацією")
-    await olena.expect("Вирішено під час першого звернення")
+    await olena.expect("Вирішено під час першого контакту")
     await olena.press("Ні")
     await olena.expect("Нотатка?")
     await harness.settle()
     resolved = await dmytro.expect(
         f"Отозвано · {code}", where=lambda m: m.message_id == second_card.message_id
     )
-    assert "Отозвано: случай решён (Olena, 11:00)." in resolved.text
+    assert "Отозвано: обращение решено (Olena, 11:00)." in resolved.text
 
     async with harness.db.reading() as session:
         requests = (await session.scalars(select(Escalation).order_by(Escalation.id))).all()

@@ -79,12 +79,12 @@ def test_check_of_a_missing_or_broken_file(
         (
             "uk",
             "Зараз ви можете надати до 500,00 ₴",
-            "▶ на випадок: використано 0,00 ₴, залишилось 500,00 ₴ з 500,00 ₴",
+            "▶ на звернення: використано 0,00 ₴, залишилось 500,00 ₴ з 500,00 ₴",
         ),
         (
             "ru",
             "Сейчас вы можете предоставить до 500,00 ₴",
-            "▶ на случай: использовано 0,00 ₴, осталось 500,00 ₴ из 500,00 ₴",
+            "▶ на обращение: использовано 0,00 ₴, осталось 500,00 ₴ из 500,00 ₴",
         ),
     ],
 )
@@ -109,7 +109,7 @@ def test_explain_counts_remedy_limits_whatever_order_they_are_typed_in(
     assert run([*argv, "--used", "customer:year:fee_waiver=120"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("partial: €30.00 / €40.00")
-    assert "The rest needs approval from: supervisor." in out
+    assert "The rest must be approved by a supervisor." in out
 
 
 def test_explain_says_which_figures_it_took_as_unused(capsys: pytest.CaptureFixture[str]) -> None:
@@ -126,7 +126,7 @@ def test_explain_forbidden_and_nobody_above(capsys: pytest.CaptureFixture[str]) 
     assert run(argv) == 0
     out = capsys.readouterr().out
     assert out.startswith("forbidden: €0.00 / €10.00")
-    assert "It can be given by: supervisor, manager, admin." in out
+    assert "Ask a supervisor, a manager, or an admin." in out
     argv = ["explain", BANK, "--role", "admin", "--remedy", "goodwill", "--amount", "6000"]
     assert run(argv) == 0
     assert "Nobody up the chain can approve €1,000.00" in capsys.readouterr().out

@@ -134,7 +134,7 @@ def test_forbidden_says_who_could() -> None:
     decision = decide(BANK, "frontline", "goodwill", D(10), {})
     assert decision.who_could == ("supervisor", "manager", "admin")
     assert plain(explain(decision, BANK, "en")) == (
-        "Your role may not give Goodwill payment. It can be given by: supervisor, manager, admin."
+        "Your role may not give Goodwill payment. Ask a supervisor, a manager, or an admin."
     )
 
 
@@ -144,23 +144,23 @@ def test_explanation_figures_in_three_languages() -> None:
     assert [(c.limit.key, c.remaining) for c in binding] == [("case:per_case", D(500))]
     assert plain(explain(decision, RETAIL, "en")) == (
         "You can give up to 500,00 ₴ now: the limit per case has 500,00 ₴ left of 500,00 ₴. "
-        "The rest needs approval from: supervisor."
+        "The rest must be approved by a supervisor."
     )
     assert plain(explain(decision, RETAIL, "uk")).startswith("Зараз ви можете надати до 500,00 ₴")
     assert plain(explain(decision, RETAIL, "ru")).endswith(
-        "Остаток должен одобрить: руководитель смены."
+        "Остаток должен одобрить руководитель смены."
     )
     used_up = decide(HOTEL, "frontline", "dinner", D(10), {"customer:day": D(2000)})
     assert plain(explain(used_up, HOTEL, "en")) == (
         "The limit per customer per day is used up: $2,000.00 of $2,000.00. "
-        "It needs approval from: supervisor."
+        "It must be approved by a supervisor."
     )
 
 
 def test_rules_screen_bolds_money() -> None:
     text = describe_rules(HOTEL, "frontline", "en")
     assert "<b>$2,000.00</b> per customer per day" in text
-    assert "Above your limits, ask: supervisor." in text
+    assert "Above your limits, ask a supervisor." in text
 
 
 def test_usage_needed_lists_each_applicable_limit() -> None:

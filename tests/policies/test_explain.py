@@ -3,6 +3,7 @@ what an uploaded policy changes, said before an admin activates it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from policies.engine import decide
 from policies.explain import describe_rules, diff_policies, explain, per, role_name
 from policies.loader import load_policy
+from policies.model import RoleRules
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "policies"
 HOTEL_TEXT = (EXAMPLES / "hotel.toml").read_text()
@@ -30,15 +32,15 @@ def test_a_cashier_in_kyiv_hears_the_weekly_envelope_in_three_languages() -> Non
     texts = {lang: plain(explain(decision, RETAIL, lang)) for lang in ("en", "uk", "ru")}
     assert texts["en"] == (
         "You can give up to 300,00 ₴ now: the limit for you per week has 300,00 ₴ left of "
-        "3 000,00 ₴. The rest needs approval from: supervisor."
+        "3 000,00 ₴. The rest must be approved by a supervisor."
     )
     assert texts["uk"] == (
         "Зараз ви можете надати до 300,00 ₴: у ліміті для вас на тиждень залишилось 300,00 ₴ з "
-        "3 000,00 ₴. Решту має погодити: керівник зміни."
+        "3 000,00 ₴. Решту має погодити керівник зміни."
     )
     assert texts["ru"] == (
         "Сейчас вы можете предоставить до 300,00 ₴: в лимите для вас в неделю осталось 300,00 ₴ "
-        "из 3 000,00 ₴. Остаток должен одобрить: руководитель смены."
+        "из 3 000,00 ₴. Остаток должен одобрить руководитель смены."
     )
     assert all(len(text) < 300 for text in texts.values())  # one phone screen, no scrolling
 
@@ -76,7 +78,7 @@ def test_no_money_authority_and_nobody_above() -> None:
     )
     decision = decide(policy, "frontline", "dinner", D(20), {})
     assert plain(explain(decision, policy, "en")) == (
-        "Your role cannot spend money on its own. It needs approval from: supervisor."
+        "Your role cannot spend money on its own. It must be approved by a supervisor."
     )
     above = decide(BANK, "admin", "goodwill", D(6000), {})
     assert plain(explain(above, BANK, "uk")) == (
@@ -100,7 +102,8 @@ def test_free_and_unlimited_remedies() -> None:
 def test_forbidden_names_who_could_in_the_readers_language() -> None:
     decision = decide(BANK, "frontline", "goodwill", D(10), {})
     assert plain(explain(decision, BANK, "uk")) == (
-        "Ваша роль не може надати: Компенсація. Це може: керівник зміни, менеджер, адміністратор."
+        "Ваша роль не може надати «Компенсація». Зверніться до керівника зміни, менеджера або "
+        "адміністратора."
     )
 
 
@@ -123,15 +126,15 @@ def test_the_rules_screen_of_each_role() -> None:
     assert describe_rules(HOTEL, "frontline", "en").splitlines() == [
         "<b>Your authority · frontline staff</b>",
         "• <b>$2,000.00</b> per customer per day",
-        "Above your limits, ask: supervisor.",
+        "Above your limits, ask a supervisor.",
         "An answer is due within 15 minutes.",
     ]
     assert describe_rules(BANK, "frontline", "uk").splitlines() == [
         "<b>Ваші повноваження · працівник першої лінії</b>",
-        "• <b>50,00\xa0EUR</b> на випадок",
+        "• <b>50,00\xa0EUR</b> на звернення",
         "• <b>150,00\xa0EUR</b> на клієнта на рік (Скасування комісії)",
         "Недоступно для вашої ролі: Компенсація.",
-        "Понад ліміти звертайтеся: керівник зміни.",
+        "Понад ліміти звертайтеся до керівника зміни.",
         "Відповідь надійде протягом 30 хвилин.",
     ]
     assert describe_rules(HOTEL, "admin", "ru").splitlines() == [
@@ -162,7 +165,7 @@ def test_limits_said_about_someone_else() -> None:
     assert per(weekly, RETAIL, "en") == "for you per week"
     assert per(weekly, RETAIL, "en", own=False) == "per employee per week"
     assert per(RETAIL.roles["frontline"].limits[2], RETAIL, "uk") == (
-        "на випадок (Повернення коштів)"
+        "на звернення (Повернення коштів)"
     )
 
 
@@ -228,3 +231,54 @@ def test_diff_of_the_timings_and_budgets() -> None:
         "Бюджет <b>65\xa0000,00\xa0$</b> для организации в месяц.",
         "Бюджет <b>60\xa0000,00\xa0$</b> для организации в месяц убран.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("role", "forms"),
+    [
+        (
+            "frontline",
+            {
+                "uk": ("працівник першої лінії", "працівника першої лінії"),
+                "ru": ("сотрудник первой линии", "сотруднику первой линии"),
+                "en": ("a frontline staff member", "a frontline staff member"),
+            },
+        ),
+        (
+            "supervisor",
+            {
+                "uk": ("керівник зміни", "керівника зміни"),
+                "ru": ("руководитель смены", "руководителю смены"),
+                "en": ("a supervisor", "a supervisor"),
+            },
+        ),
+        (
+            "manager",
+            {
+                "uk": ("менеджер", "менеджера"),
+                "ru": ("менеджер", "менеджеру"),
+                "en": ("a manager", "a manager"),
+            },
+        ),
+        (
+            "admin",
+            {
+                "uk": ("адміністратор", "адміністратора"),
+                "ru": ("администратор", "администратору"),
+                "en": ("an admin", "an admin"),
+            },
+        ),
+    ],
+)
+def test_a_role_takes_the_form_its_slot_needs(role: str, forms: dict[str, tuple[str, str]]) -> None:
+    """As the subject ("Решту має погодити керівник зміни") and after "до" / "к" ("звертайтеся
+    до керівника зміни", "обращайтесь к руководителю смены"), never dropped after a colon."""
+    for locale, (subject, addressee) in forms.items():
+        assert role_name(role, locale, "a") == subject
+        assert role_name(role, locale, "to") == addressee
+    rules = RoleRules(role="frontline", approver=role)
+    policy = replace(HOTEL, roles={**HOTEL.roles, "frontline": rules})
+    said = {locale: plain(describe_rules(policy, "frontline", locale)) for locale in forms}
+    assert f"Понад ліміти звертайтеся до {forms['uk'][1]}." in said["uk"]
+    assert f"Сверх лимитов обращайтесь к {forms['ru'][1]}." in said["ru"]
+    assert f"Above your limits, ask {forms['en'][1]}." in said["en"]

@@ -242,12 +242,12 @@ async function see(text) { await until((chat) => lastWith(chat, text), text); }
 
 const PERSONA = (name) => state.personas.find((p) => p.name === name).id;
 const TOUR = [
-  ["Olena, at the front desk, taps New case for a guest's complaint", async () => { await use(PERSONA("Olena")); await send("Новий випадок"); }],
+  ["Olena, at the front desk, taps New case for a guest's complaint", async () => { await use(PERSONA("Olena")); await send("Нове звернення"); }],
   ["One tap for the category", async () => { await tap("Шум"); }],
   ["One message describes it", async () => { await see("Опишіть проблему"); await send("Гості з 415 шумлять після опівночі"); }],
   ["The guest's room", async () => { await see("Хто клієнт?"); await send("412"); }],
   ["Create the case", async () => { await see("Слова самого клієнта"); await tap("Створити"); }],
-  ["She may give up to $2,000 a guest a day on her own", async () => { await see("Випадок K-"); await tap("Компенсувати"); }],
+  ["She may give up to $2,000 a guest a day on her own", async () => { await see("Звернення K-"); await tap("Компенсувати"); }],
   ["A refund of $2,600: more than her authority", async () => { await tap("Повернення коштів"); await see("Скільки"); await send("2600"); }],
   ["She asks approval for all of it", async () => { await tap("Запросити погодження"); await see("Запит на погодження"); }],
   ["Dmytro, the shift supervisor, gets the card in Russian", async () => { await use(PERSONA("Dmytro")); await see("Нужно одобрение"); }],
