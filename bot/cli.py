@@ -81,11 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--out", required=True, help="directory for digest-LANG.html and .png")
     digest.set_defaults(func=_sync(cmd_digest))
 
-    export = commands.add_parser("export", help="CSV of cases and of events for a period")
+    export = commands.add_parser(
+        "export", help="a workbook (.xlsx) of cases, events, spends and surveys for a period"
+    )
     export.add_argument("--org", type=int, required=True, help="organisation id")
     export.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
     export.add_argument("--to", dest="end", required=True, help="last day (included)")
-    export.add_argument("--out", required=True, help="directory for cases.csv and events.csv")
+    export.add_argument("--lang", choices=("uk", "ru", "en"), default="en")
+    export.add_argument("--csv", action="store_true", help="CSV files (UTF-8 with BOM) instead")
+    export.add_argument("--out", required=True, help="directory for the workbook or CSV files")
     export.set_defaults(func=_sync(cmd_export))
 
     screens = commands.add_parser(
@@ -297,6 +301,9 @@ def _cli_refusal(error: Any) -> str:
         "empty_name": "the name is empty",
         "name_too_long": "the name is longer than {limit} characters",
         "team_exists": "the team {team} already exists",
+        "export_backwards": "--to is before --from",
+        "export_future": "the period ends after today ({today}) in the organisation's time zone",
+        "export_too_long": "at most {limit} days at a time",
     }
     return messages.get(error.code, error.code).format(**error.params)
 
@@ -369,34 +376,34 @@ def _write_files(directory: str, files: dict[str, bytes]) -> list[str]:
 
 
 async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import date, timedelta
-
+    from bot.i18n import parse_day
+    from bot.render.exports import ExportTexts
     from bot.services import Services
-    from bot.services.metrics import local_bounds
+    from bot.services.errors import ServiceError
+    from bot.services.workbook import export_files
 
-    try:
-        first, last = date.fromisoformat(args.start), date.fromisoformat(args.end)
-    except ValueError:
+    first, last = parse_day(args.start, args.lang), parse_day(args.end, args.lang)
+    if first is None or last is None:
         print("casebot: --from and --to: write the days as YYYY-MM-DD", file=sys.stderr)
-        return 2
-    if last < first:
-        print("casebot: --to is before --from", file=sys.stderr)
         return 2
     db = await _database(settings)
     try:
         services = Services(db)
-        orgs = {org_id: zone for org_id, _, _, zone in await services.organisations.all()}
-        if args.org not in orgs:
+        if args.org not in {org_id for org_id, *_ in await services.organisations.all()}:
             print(f"casebot: no organisation #{args.org}", file=sys.stderr)
             return 1
-        start, end = local_bounds(first, last + timedelta(days=1), orgs[args.org])
-        cases = await services.exports.cases_csv(args.org, start, end)
-        events = await services.exports.events_csv(args.org, start, end)
+        data = await services.exports.data(args.org, first, last)
+    except ServiceError as error:
+        print(f"casebot: {_cli_refusal(error)}", file=sys.stderr)
+        return 2
     finally:
         await db.dispose()
-    for path in await asyncio.to_thread(
-        _write_files, args.out, {"cases.csv": cases, "events.csv": events}
-    ):
+    labels = ExportTexts().labels(data.policy, args.lang)
+    files = await asyncio.to_thread(export_files, data, labels, args.csv)
+    written = await asyncio.to_thread(
+        _write_files, args.out, {file.name: file.content for file in files}
+    )
+    for path in written:
         print(path)
     return 0
 

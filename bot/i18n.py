@@ -6,7 +6,7 @@ import gettext
 import io
 import re
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -220,5 +220,38 @@ def format_span(seconds: float, locale: str) -> str:
     return unit(days, "day") + (" " + unit(hours, "hour") if hours else "")
 
 
+def format_age(delta: timedelta, locale: str) -> str:
+    """How old something is, in its largest whole unit, short for a list line: "5 min", "2 hr",
+    "3 days", "2 wks" (uk "2 год", "3 дн.", ru "2 ч", "2 нед.")."""
+    from babel.units import format_unit
+
+    minutes = max(int(delta.total_seconds() // 60), 1)
+    hours, days = minutes // 60, minutes // (60 * 24)
+    value, name = (
+        (days // 7, "week")
+        if days >= 7
+        else (days, "day")
+        if days
+        else (hours, "hour")
+        if hours
+        else (minutes, "minute")
+    )
+    return format_unit(value, f"duration-{name}", length="short", locale=babel_locale(locale))
+
+
 def format_share(share: float, locale: str) -> str:
-    return format_percent(share, locale=babel_locale(locale))
+    """A rate with one decimal when a whole number would hide it ("12.5%", uk "12,5%"),
+    else whole ("40%"): the same rule for every rate of /stats and the digest."""
+    return format_percent(
+        _tenths(share * 100) / 100, locale=babel_locale(locale), decimal_quantization=False
+    )
+
+
+def format_points(points: float, locale: str) -> str:
+    """A change in percentage points by the rule of `format_share`: "5", "12.5" (uk "12,5")."""
+    return format_decimal(_tenths(points), locale=babel_locale(locale))
+
+
+def _tenths(value: float) -> Decimal:
+    rounded = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return rounded.quantize(Decimal(1)) if rounded == rounded.to_integral_value() else rounded

@@ -171,7 +171,7 @@ async def my_cases(message: Message, ctx: Context, services: Services) -> None:
     key = text.partition(" ")[2].strip() if text.startswith("/") else ""
     found = await services.cases.listing(ctx.member, customer_key=key or None)
     policy = await policy_of(services, ctx)
-    await show(message, *screens.my_cases(found, policy, ctx.locale))
+    await show(message, *screens.my_cases(found, policy, ctx.locale, services.clock.now()))
 
 
 @routes.callback_query(CaseStep.filter(F.action == "my"))
@@ -191,4 +191,4 @@ async def my_cases_page(
         await refuse(query, error)
         return
     policy = await policy_of(services, ctx)
-    await show(query, *screens.my_cases(found, policy, ctx.locale))
+    await show(query, *screens.my_cases(found, policy, ctx.locale, services.clock.now()))

@@ -1,5 +1,6 @@
-"""Approvers decide in one tap: approve, approve part, deny, take over; /queue; the
-requester gives what was approved."""
+"""Approvers decide in one tap: approve (asked once more above the threshold), approve part,
+deny, take over, and undo while the requester has not acted; the requester gives what was
+approved."""
 
 from __future__ import annotations
 
@@ -64,9 +65,10 @@ async def _policy(services: Services, view: EscalationView) -> Policy:
 async def _decided(
     query: CallbackQuery, ctx: Context, services: Services, view: EscalationView
 ) -> None:
-    """The tapped message shows the decision at once; the outbox edits the other cards."""
+    """The tapped message shows the decision at once, with Undo; the outbox edits the other
+    cards."""
     policy = await _policy(services, view)
-    await show(query, *screens.decided_card(view, policy, ctx.locale))
+    await show(query, *screens.decided_card(view, policy, ctx.locale, undo=True))
 
 
 async def _decide(
@@ -83,6 +85,7 @@ async def _decide(
             query.from_user.id,
             escalation_id,
             decision,
+            message_id=query.message.message_id if query.message else None,
             **params,  # type: ignore[arg-type]
         )
     except ServiceError as error:
@@ -103,7 +106,47 @@ async def approve_or_take(
     state: FSMContext,
 ) -> None:
     decision = "approve" if callback_data.action == "ok" else "take"
+    if decision == "approve":
+        try:
+            view = await services.escalations.for_approver(
+                query.from_user.id, callback_data.escalation_id
+            )
+        except ServiceError as error:
+            await _refuse(query, ctx, error)
+            return
+        above = view.confirm_above
+        if view.state == "pending" and above is not None and view.amount > above:
+            # A large approval is asked once more, on the card itself.
+            await state.clear()
+            policy = await _policy(services, view)
+            await show(query, *screens.confirm_approve(view, policy, ctx.locale))
+            return
     await _decide(query, ctx, services, state, callback_data.escalation_id, decision)
+
+
+@routes.callback_query(EscalationStep.filter(F.action == "sure"))
+async def approve_confirmed(
+    query: CallbackQuery,
+    callback_data: EscalationStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    await _decide(query, ctx, services, state, callback_data.escalation_id, "approve")
+
+
+@routes.callback_query(EscalationStep.filter(F.action == "undo"))
+async def undo_decision(
+    query: CallbackQuery, callback_data: EscalationStep, ctx: Context, services: Services
+) -> None:
+    """The approver takes the decision back: the card waits again, ready to decide anew."""
+    try:
+        view = await services.escalations.undo(query.from_user.id, callback_data.escalation_id)
+    except ServiceError as error:
+        await _refuse(query, ctx, error)
+        return
+    policy = await _policy(services, view)
+    await show(query, *screens.card(view, policy, ctx.locale, services.clock.now()))
 
 
 async def _for_approver(
@@ -296,7 +339,7 @@ async def deny_with_typed_reason(
     data = await state.get_data()
     try:
         view = await services.escalations.decide(
-            ctx.user.id, data["escalation_id"], "deny", reason=text
+            ctx.user.id, data["escalation_id"], "deny", reason=text, message_id=data.get("card_id")
         )
     except ServiceError as error:
         log.warning("refused %s on a typed denial from user %s", error.code, ctx.user.id)
@@ -309,7 +352,9 @@ async def deny_with_typed_reason(
         return
     await state.clear()
     policy = await _policy(services, view)
-    await next_step(bot, ctx.user.id, state, *screens.decided_card(view, policy, ctx.locale))
+    await next_step(
+        bot, ctx.user.id, state, *screens.decided_card(view, policy, ctx.locale, undo=True)
+    )
 
 
 @routes.callback_query(EscalationStep.filter(F.action.in_({"back", "show"})))
@@ -354,17 +399,3 @@ async def give_approved(
     given = format_money(view.approved or Decimal(0), view.currency, ctx.locale)
     remedy = policy.remedy_label(view.remedy, ctx.locale)
     await show(query, *given_screen(case, remedy, given, None, None))
-
-
-@routes.message(Command("queue"))
-async def show_queue(message: Message, ctx: Context, services: Services) -> None:
-    assert ctx.member is not None
-    try:
-        items = await services.escalations.queue(ctx.member)
-    except ServiceError as error:
-        await message.answer(errors.refusal(error))
-        return
-    cases = await services.escalations.team_cases(ctx.member)
-    policy = (await services.policies.in_force(ctx.member.org_id)).policy
-    text, markup = screens.queue(items, cases, policy, ctx.locale)
-    await message.answer(text, reply_markup=markup)

@@ -10,7 +10,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.db.models import Role
 from bot.render import errors, policy
-from bot.render.callbacks import PolicyStep
+from bot.render.callbacks import PolicyPage, PolicyStep
 from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
@@ -18,6 +18,7 @@ from handlers.filters import RoleAtLeast
 from handlers.routing import Routes
 from handlers.screens import show
 from policies.loader import PolicyError
+from policies.model import ROLES
 
 routes = Routes("policy")
 
@@ -27,7 +28,32 @@ async def show_rules(message: Message, ctx: Context, services: Services) -> None
     assert ctx.member is not None
     current = await services.policies.in_force(ctx.member.org_id)
     is_admin = ctx.member.role == Role.ADMIN
-    await show(message, *policy.rules(current, ctx.member.role, ctx.locale, is_admin))
+    pages = Role(ctx.member.role).at_least(Role.MANAGER)
+    await show(message, *policy.rules(current, ctx.member.role, ctx.locale, is_admin, pages))
+
+
+@routes.callback_query(PolicyPage.filter())
+async def show_page(
+    query: CallbackQuery, callback_data: PolicyPage, ctx: Context, services: Services
+) -> None:
+    """A role's page or the last changes, for managers and admins; everyone else keeps to
+    their own rules (a forged button is refused)."""
+    member = ctx.member
+    if member is None or not Role(member.role).at_least(Role.MANAGER):
+        await query.answer(errors.refusal(ServiceError("not_allowed")), show_alert=True)
+        return
+    current = await services.policies.in_force(member.org_id)
+    if callback_data.view == "changes":
+        changes = await services.policies.changes(member.org_id)
+        now = services.clock.now()
+        await show(query, *policy.changes_page(changes, now, member.timezone, ctx.locale))
+    elif callback_data.view == member.role:
+        is_admin = member.role == Role.ADMIN
+        await show(query, *policy.rules(current, member.role, ctx.locale, is_admin, True))
+    elif callback_data.view in ROLES:
+        await show(query, *policy.role_page(current, callback_data.view, ctx.locale))
+    else:
+        await query.answer()
 
 
 @routes.callback_query(PolicyStep.filter(F.action == "file"), RoleAtLeast(Role.ADMIN))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from html import escape
 
@@ -12,6 +13,7 @@ from babel.lists import format_list
 from bot.i18n import babel_locale, format_money, translations
 from policies.engine import Decision, Outcome
 from policies.model import ROLES, Budget, Labels, Limit, Policy
+from policies.presets import presets
 
 
 def role_name(role: str, locale: str, form: str = "") -> str:
@@ -177,6 +179,87 @@ def describe_rules(policy: Policy, role: str, locale: str) -> str:
             ).format(minutes=minutes)
         )
     return "\n".join(lines)
+
+
+def describe_role(policy: Policy, role: str, locale: str) -> str:
+    """A role's rules as a manager reads them in /policy, without the file: each limit in
+    words, who approves above it, what the role may not give, the one-tap amounts of each
+    remedy (and which sit on the case card), and how fast approvals are answered."""
+    t = translations(locale)
+    rules = policy.rules(role)
+    lines = []
+    if rules.unlimited:
+        lines.append(t.gettext("No spending limit."))
+    elif not rules.limits:
+        lines.append(t.gettext("May not spend money without approval."))
+    else:
+        lines.append(t.gettext("Without approval:"))
+    for limit in () if rules.unlimited else rules.limits:
+        amount = _money(limit.amount, policy, locale)
+        if limit.remedies:
+            lines.append(
+                "• "
+                + t.gettext("only {remedies}: {amount} {per}").format(
+                    remedies=_names(policy, limit.remedies, locale),
+                    amount=amount,
+                    per=per(replace(limit, remedies=()), policy, locale, own=False),
+                )
+            )
+        else:
+            lines.append(f"• {amount} {per(limit, policy, locale, own=False)}")
+    if rules.approver:
+        lines.append(
+            t.gettext("Above these limits, {role} must approve.").format(
+                role=role_name(rules.approver, locale, "a")
+            )
+        )
+    elif not rules.unlimited:
+        lines.append(t.gettext("Nobody approves more than these limits."))
+    if rules.forbidden:
+        lines.append(
+            t.gettext("May not give: {remedies}.").format(
+                remedies=_names(policy, rules.forbidden, locale)
+            )
+        )
+    given = [key for key in policy.remedies if key not in rules.forbidden]
+    if given:
+        lines += ["", t.gettext("<b>Remedies and one-tap amounts</b>")]
+    for key in given:
+        name = escape(policy.remedies[key].labels.get(locale))
+        lines.append(f"• {name}: {_offer(policy, role, key, locale)}")
+    minutes, every = policy.escalation_sla_minutes, policy.reminder_every_minutes
+    lines += [
+        "",
+        t.ngettext(
+            "An answer to an approval request is due within {minutes} minute.",
+            "An answer to an approval request is due within {minutes} minutes.",
+            minutes,
+        ).format(minutes=minutes)
+        + " "
+        + t.ngettext(
+            "Reminders every {minutes} minute until it comes.",
+            "Reminders every {minutes} minutes until it comes.",
+            every,
+        ).format(minutes=every),
+    ]
+    return "\n".join(lines)
+
+
+def _offer(policy: Policy, role: str, key: str, locale: str) -> str:
+    """What a remedy's buttons offer this role: "$50.00 · $150.00, on the case card"."""
+    t = translations(locale)
+    remedy = policy.remedies[key]
+    if not remedy.money:
+        return t.gettext("costs nothing")
+    amounts = presets(policy, role, key)
+    if not amounts:
+        return t.gettext("the amount is typed")
+    text = " · ".join(escape(format_money(a, policy.currency, locale)) for a in amounts)
+    if not remedy.presets:
+        text += " " + t.gettext("(from the limits)")
+    if remedy.quick:
+        text += ", " + t.gettext("also on the case card")
+    return text
 
 
 def _names(policy: Policy, keys: tuple[str, ...] | list[str], locale: str) -> str:

@@ -202,6 +202,7 @@ _TOP = {
     "roles",
     "budgets",
     "deny_reasons",
+    "confirm_above",
 }
 
 
@@ -275,6 +276,11 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
     roles = _roles(r, data, currency, set(written) if "remedies" in data else None, free)
     budgets = _budgets(r, data, currency)
     deny_reasons = _labelled(r, data, "deny_reasons") if "deny_reasons" in data else {}
+    confirm_above = (
+        r.amount(data["confirm_above"], "confirm_above", currency)
+        if "confirm_above" in data
+        else None
+    )
     if not r.issues and currency and timezone and week_start:
         return Policy(
             currency=currency,
@@ -292,6 +298,7 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
             customer_key_may_be_phone=phone,
             budgets=budgets,
             deny_reasons=deny_reasons,
+            confirm_above=confirm_above,
         )
     return None
 

@@ -97,6 +97,8 @@ class Policy:
     budgets: tuple[Budget, ...] = field(default=())
     # Reasons an approver picks with one tap when denying (the bot has its own when empty).
     deny_reasons: dict[str, Labels] = field(default_factory=dict)
+    # Approvals above this ask the approver once more; None: half their own per-case limit.
+    confirm_above: Decimal | None = None
 
     def category_label(self, key: str, locale: str) -> str:
         """A category's name in `locale`; the key itself once the policy no longer has it."""
@@ -107,6 +109,18 @@ class Policy:
         """A remedy's name in `locale`; the key itself once the policy no longer has it."""
         remedy = self.remedies.get(key)
         return remedy.labels.get(locale) if remedy else key
+
+    def confirm_threshold(self, role: str, remedy: str) -> Decimal | None:
+        """Above what an approval of `remedy` by `role` is asked once more: the policy's
+        `confirm_above`, else half the role's own per-case limit (None: never asked)."""
+        if self.confirm_above is not None:
+            return self.confirm_above
+        per_case = [
+            limit.amount
+            for limit in self.rules(role).limits_for(remedy)
+            if limit.interval == "per_case"
+        ]
+        return min(per_case) / 2 if per_case else None
 
     def rules(self, role: str) -> RoleRules:
         """The rules of a role; an admin without rules of their own spends as a manager."""

@@ -168,6 +168,9 @@ class PolicyVersion(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    activated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member.id", ondelete="SET NULL")
+    )
 
 
 class CaseState(StrEnum):
@@ -292,6 +295,8 @@ class Escalation(Base):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     # When the reporter gave what was approved (one spend per approval).
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The requester's news of the decision, edited when the approver undoes it.
+    news_outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
 
 
 class EscalationCard(Base):

@@ -25,13 +25,17 @@ from bot.render import (
     invites,
     media,
     onboarding,
+    queue,
     survey,
     team,
 )
 from bot.render import policy as policy_screens
 from bot.render.catalog import make_i18n
+from bot.services.digests import Comparison
 from bot.services.errors import ServiceError
+from bot.services.escalations import Spent
 from bot.services.invites import InviteOffer
+from bot.services.policies import PolicyChanges
 from policies.explain import explain, role_name
 
 Button = tuple[str, str]  # label, callback_data (or a URL; "" for a reply-keyboard key)
@@ -171,7 +175,33 @@ def authority(s: Scene, member: Any) -> str:
     return cases.authority_screen(decisions, s.policy, member, s.locale)
 
 
-def stats(s: Scene, manager: bool, team_name: str | None = None, empty: bool = False) -> Any:
+# Wednesday of a running week, against Monday to Wednesday of the week before.
+RUNNING_WEEK = Comparison(
+    "week",
+    True,
+    (h.WEEK_START + timedelta(days=7)).date(),
+    (h.WEEK_START + timedelta(days=9)).date(),
+    h.WEEK_START.date(),
+    (h.WEEK_START + timedelta(days=2)).date(),
+)
+# The 18th of a running month, against the 1st to the 18th of the month before.
+RUNNING_MONTH = Comparison(
+    "month",
+    True,
+    h.NOW.date().replace(day=1),
+    h.NOW.date(),
+    h.NOW.date().replace(day=1, month=h.NOW.month - 1),
+    h.NOW.date().replace(month=h.NOW.month - 1),
+)
+
+
+def stats(
+    s: Scene,
+    manager: bool,
+    team_name: str | None = None,
+    empty: bool = False,
+    comparison: Comparison = RUNNING_WEEK,
+) -> Any:
     figures = h.figures(h.WEEK_START + timedelta(days=7), h.WEEK_START + timedelta(days=10))
     if empty:
         figures = h.Figures(start=figures.start, end=figures.end)
@@ -185,10 +215,24 @@ def stats(s: Scene, manager: bool, team_name: str | None = None, empty: bool = F
         recognition=None,
         past_sla=1,
         weekly=False,
+        comparison=comparison,
     )
     teams = h.TEAMS if manager else []
     keyboard = digest.stats_keyboard("tw", 0 if manager else h.FRONT_DESK[0], teams, manager)
     return digest.digest_text(data, s.policy, s.locale), keyboard
+
+
+def policy_changes(first: bool = False) -> PolicyChanges:
+    """Version 4 (the proposal's), activated by Sarah yesterday; or the very first version."""
+    proposed = h.proposal()
+    return PolicyChanges(
+        version=1 if first else proposed.version,
+        policy=proposed.proposed,
+        previous=None if first else proposed.current,
+        previous_version=None if first else 3,
+        activated_at=h.NOW - timedelta(days=1, hours=2),
+        activated_by=None if first else h.SARAH.name,
+    )
 
 
 def weekly(s: Scene, team_name: str | None = None) -> digest.DigestInput:
@@ -244,6 +288,11 @@ REFUSALS: dict[str, dict[str, Any]] = {
     "description_too_long": {"limit": 3000},
     "empty_name": {},
     "escalation_withdrawn": {},
+    "export_backwards": {},
+    "export_future": {"today": "23.11.2026"},
+    "export_too_long": {"limit": 400},
+    "undo_too_late": {},
+    "undo_not_yours": {"name": h.DMYTRO.name},
     "invite_expired": {},
     "invite_invalid": {},
     "invite_used_up": {},
@@ -610,7 +659,7 @@ SCREENS: list[tuple[str, str, Draw]] = [
     (
         "my.open_only",
         "/my · open only, page 1 of 2",
-        lambda s: cases.my_cases(h.case_list(), s.policy, s.locale),
+        lambda s: cases.my_cases(h.case_list(), s.policy, s.locale, h.NOW),
     ),
     (
         "my.all_page_2",
@@ -619,18 +668,21 @@ SCREENS: list[tuple[str, str, Draw]] = [
             h.case_list(cases=[h.CASE_RESOLVED, h.CASE_CANCELLED], page=1, only_open=False),
             s.policy,
             s.locale,
+            h.NOW,
         ),
     ),
     (
         "my.no_open",
         "/my · no open cases",
-        lambda s: cases.my_cases(h.case_list(cases=[], pages=1, open_count=0), s.policy, s.locale),
+        lambda s: cases.my_cases(
+            h.case_list(cases=[], pages=1, open_count=0), s.policy, s.locale, h.NOW
+        ),
     ),
     (
         "my.first_day",
         "/my · no cases yet",
         lambda s: cases.my_cases(
-            h.case_list(cases=[], pages=1, total=0, open_count=0), s.policy, s.locale
+            h.case_list(cases=[], pages=1, total=0, open_count=0), s.policy, s.locale, h.NOW
         ),
     ),
     (
@@ -640,6 +692,7 @@ SCREENS: list[tuple[str, str, Draw]] = [
             h.case_list(customer_key="412", customer_of=cs.id, pages=1, only_open=False),
             s.policy,
             s.locale,
+            h.NOW,
         ),
     ),
     (
@@ -649,6 +702,7 @@ SCREENS: list[tuple[str, str, Draw]] = [
             h.case_list(cases=[], customer_key="999", pages=1, total=0, open_count=0),
             s.policy,
             s.locale,
+            h.NOW,
         ),
     ),
     (
@@ -678,6 +732,27 @@ SCREENS: list[tuple[str, str, Draw]] = [
         "esc.card",
         "Approver's card",
         lambda s: fit(escalations.card, h.request(), s.policy, s.locale),
+    ),
+    (
+        "esc.card_given",
+        "Approver's card · spends on the case and on the customer's other case today",
+        lambda s: fit(
+            escalations.card,
+            h.request(
+                given_on_case=(
+                    Spent(Decimal(150), "dinner", h.CASE_ESCALATED.code),
+                    Spent(Decimal(80), "refund", h.CASE_ESCALATED.code),
+                ),
+                given_to_customer=(Spent(Decimal(40), "voucher", h.CASE_OPEN.code),),
+            ),
+            s.policy,
+            s.locale,
+        ),
+    ),
+    (
+        "esc.confirm_approve",
+        "Approve above the threshold: asked once more",
+        lambda s: escalations.confirm_approve(h.request(), s.policy, s.locale),
     ),
     (
         "esc.card_photo_caption",
@@ -746,6 +821,17 @@ SCREENS: list[tuple[str, str, Draw]] = [
         ),
     ),
     (
+        "esc.decided_undo",
+        "Decided card · the decider's own, with Undo",
+        lambda s: fit(
+            escalations.decided_card,
+            h.decided("approve", approved=Decimal(2600)),
+            s.policy,
+            s.locale,
+            undo=True,
+        ),
+    ),
+    (
         "esc.decided_part",
         "Decided card · approved part",
         lambda s: fit(
@@ -811,6 +897,11 @@ SCREENS: list[tuple[str, str, Draw]] = [
         ),
     ),
     (
+        "esc.news_undone",
+        "Requester's news · the decision was undone",
+        lambda s: escalations.undone_news(h.request(), s.policy, s.locale, h.DMYTRO.name),
+    ),
+    (
         "esc.news_take",
         "Requester's news · taken over",
         lambda s: escalations.decision_news(h.decided("take"), s.policy, s.locale),
@@ -833,14 +924,33 @@ SCREENS: list[tuple[str, str, Draw]] = [
         lambda s: escalations.unreachable(d.name, h.ORG),
     ),
     (
-        "esc.queue",
-        "/queue · two requests, team's open cases",
-        lambda s: escalations.queue(h.queue_items(), h.team_cases(), s.policy, s.locale),
+        "queue.requests",
+        "/queue · counts, requests, page 2 of 2",
+        lambda s: queue.requests(h.queue_requests(), s.policy, s.locale),
     ),
     (
-        "esc.queue_empty",
+        "queue.empty",
         "/queue · nothing waits",
-        lambda s: escalations.queue([], [], s.policy, s.locale),
+        lambda s: queue.requests(
+            h.queue_requests(counts=replace(h.QUEUE_COUNTS, waiting=0), items=[], page=0, pages=1),
+            s.policy,
+            s.locale,
+        ),
+    ),
+    (
+        "queue.team_cases",
+        "/queue · team's open cases, page 1 of 4",
+        lambda s: queue.team_cases(h.team_cases(), s.policy, s.locale, h.NOW),
+    ),
+    (
+        "queue.team_cases_reopened",
+        "/queue · team's open cases, reopened only",
+        lambda s: queue.team_cases(
+            h.team_cases(cases=[h.team_case(h.CASE_REOPENED)], pages=1, state="reopened", shown=1),
+            s.policy,
+            s.locale,
+            h.NOW,
+        ),
     ),
     # the guest's survey
     (
@@ -948,7 +1058,34 @@ SCREENS: list[tuple[str, str, Draw]] = [
     (
         "policy.rules_admin",
         "/policy · admin",
-        lambda s: policy_screens.rules(h.policy_in_force(), "admin", s.locale, True),
+        lambda s: policy_screens.rules(h.policy_in_force(), "admin", s.locale, True, True),
+    ),
+    (
+        "policy.rules_manager",
+        "/policy · manager, with every role's page",
+        lambda s: policy_screens.rules(h.policy_in_force(), "manager", s.locale, False, True),
+    ),
+    (
+        "policy.role_frontline",
+        "/policy · a manager reads the frontline page",
+        lambda s: policy_screens.role_page(h.policy_in_force(), "frontline", s.locale),
+    ),
+    (
+        "policy.role_supervisor",
+        "/policy · a manager reads the supervisor page",
+        lambda s: policy_screens.role_page(h.policy_in_force(), "supervisor", s.locale),
+    ),
+    (
+        "policy.changes",
+        "/policy · Changes: what the version in force changed, who activated it",
+        lambda s: policy_screens.changes_page(policy_changes(), h.NOW, h.TIMEZONE, s.locale),
+    ),
+    (
+        "policy.changes_first",
+        "/policy · Changes of the first version",
+        lambda s: policy_screens.changes_page(
+            policy_changes(first=True), h.NOW, h.TIMEZONE, s.locale
+        ),
     ),
     (
         "policy.refused",
@@ -988,6 +1125,16 @@ SCREENS: list[tuple[str, str, Draw]] = [
         lambda s: stats(s, manager=False, team_name="Front desk"),
     ),
     ("stats.empty", "/stats · nothing yet", lambda s: stats(s, manager=True, empty=True)),
+    (
+        "stats.month",
+        "/stats · this month, against the same days of the last",
+        lambda s: stats(s, manager=True, comparison=RUNNING_MONTH),
+    ),
+    (
+        "stats.last_week",
+        "/stats · a finished week",
+        lambda s: stats(s, manager=True, comparison=replace(RUNNING_WEEK, running=False)),
+    ),
     ("stats.range_help", "/stats with a wrong period", lambda s: digest.range_help()),
     (
         "stats.chart_caption",
@@ -1005,7 +1152,12 @@ SCREENS: list[tuple[str, str, Draw]] = [
         "Weekly digest chart caption",
         lambda s: caption(digest.chart_caption(weekly(s), s.locale)),
     ),
-    ("export.choose", "/export: which period", lambda s: digest.export_screen()),
+    ("export.choose", "/export: which period", lambda s: digest.export_screen(locale=s.locale)),
+    (
+        "export.csv",
+        "/export: which period, as CSV files",
+        lambda s: digest.export_screen(as_csv=True, locale=s.locale),
+    ),
     (
         "export.sent",
         "/export: sent",

@@ -12,10 +12,11 @@ from typing import Any
 from bot.i18n import format_money
 from bot.services.cases import CaseList, CaseView, TimelineEntry
 from bot.services.context import MemberView
-from bot.services.escalations import EscalationView, Person, QueueItem, TeamCase
+from bot.services.escalations import EscalationView, Person
 from bot.services.members import MemberPage
 from bot.services.metrics import Day, Durations, Figures, Recognition
 from bot.services.policies import PolicyInForce, Proposal
+from bot.services.queue import Counts, QueueItem, Requests, TeamCase, TeamCases
 from bot.services.surveys import SurveyAnswer, SurveyResult
 from policies.engine import Decision, decide
 from policies.loader import PolicyError, load_policy
@@ -314,10 +315,24 @@ def withdrawn(reason: str | None) -> EscalationView:
     )
 
 
+def queue_item(view: EscalationView, waiting: timedelta) -> QueueItem:
+    return QueueItem(
+        escalation_id=view.id,
+        case_id=view.case_id,
+        case_code=view.case_code,
+        requester=view.requester.name,
+        amount=view.amount,
+        currency=view.currency,
+        remedy=view.remedy,
+        created_at=NOW - waiting,
+        waiting=waiting,
+    )
+
+
 def queue_items() -> list[QueueItem]:
     return [
-        QueueItem(request(), timedelta(minutes=6)),
-        QueueItem(
+        queue_item(request(), timedelta(minutes=6)),
+        queue_item(
             request(
                 id=502,
                 case_id=110,
@@ -332,11 +347,38 @@ def queue_items() -> list[QueueItem]:
     ]
 
 
-def team_cases() -> list[TeamCase]:
-    return [
-        TeamCase(CASE_OPEN.id, CASE_OPEN.code, "room", "open", timedelta(minutes=18)),
-        TeamCase(111, "K-XW7E", "noise", "reopened", timedelta(hours=26)),
-    ]
+QUEUE_COUNTS = Counts(waiting=11, open_cases=28, team_name=FRONT_DESK[1], org_name=ORG)
+
+
+def queue_requests(**fields: Any) -> Requests:
+    values: dict[str, Any] = {"counts": QUEUE_COUNTS, "items": queue_items(), "page": 1, "pages": 2}
+    values.update(fields)
+    return Requests(**values)
+
+
+def team_case(case: CaseView) -> TeamCase:
+    return TeamCase(
+        case.id,
+        case.code,
+        case.category,
+        case.description,
+        case.customer_key,
+        case.state,
+        case.created_at,
+    )
+
+
+def team_cases(**fields: Any) -> TeamCases:
+    values: dict[str, Any] = {
+        "counts": QUEUE_COUNTS,
+        "cases": [team_case(c) for c in (CASE_OPEN, CASE_ESCALATED, CASE_REOPENED)],
+        "page": 0,
+        "pages": 4,
+        "state": "",
+        "shown": 28,
+    }
+    values.update(fields)
+    return TeamCases(**values)
 
 
 def answer(csat: int, ces: int | None = None, comment: str | None = None) -> SurveyAnswer:

@@ -29,6 +29,10 @@ class PolicyStep(CallbackData, prefix="pv"):
     draft_id: int = 0
 
 
+class PolicyPage(CallbackData, prefix="pp"):
+    view: str  # a role (frontline | supervisor | manager | admin) or "changes"
+
+
 class OrgPick(CallbackData, prefix="og"):
     org_id: int
 
@@ -49,12 +53,19 @@ class SurveyStep(CallbackData, prefix="sv"):
 
 
 class EscalationStep(CallbackData, prefix="es"):
-    action: str  # ok | part | partok | deny | why | take | back | use | show
+    action: str  # ok | sure | part | partok | deny | why | take | back | use | show | undo
     escalation_id: int
     value: str = ""
 
 
 class StatsStep(CallbackData, prefix="st"):
-    action: str  # stats | export
-    period: str  # tw | lw | tm
+    action: str  # stats | terms | chart | export (a workbook) | csv | xfmt (the screen's format)
+    period: str  # tw | lw | tm | lm; export and csv also 20261101-20261115; xfmt: csv | xlsx
     team_id: int = 0
+
+
+class QueueStep(CallbackData, prefix="qu"):
+    action: str  # req (requests page) | cases (open cases page) | card | case
+    page: int = 0
+    state: str = ""  # the open-cases filter: "" | escalated | open | reopened
+    item: int = 0  # card: the escalation's id; case: the case's id

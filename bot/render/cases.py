@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from html import escape
+from typing import Protocol
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.i18n import format_money, format_money_short, format_when
+from bot.i18n import format_age, format_money, format_money_short, format_when
 from bot.render import media
 from bot.render.callbacks import CaseStep
 from bot.render.common import cancel_button
@@ -26,6 +27,7 @@ from policies.model import Policy
 
 Screen = tuple[str, InlineKeyboardMarkup]
 STEPS = 4
+LINE_SNIPPET = 40  # characters of a description on a list's line
 
 
 def _button(text: str, action: str, value: str = "", case_id: int = 0) -> InlineKeyboardButton:
@@ -542,8 +544,50 @@ def confirm_void(case: CaseView) -> Screen:
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def my_cases(found: CaseList, policy: Policy, locale: str) -> Screen:
-    """/my: my cases (or a customer's), open ones or all, a page at a time."""
+class Listed(Protocol):
+    """What a line of a case list needs: a CaseView of /my, a TeamCase of /queue."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def customer_key(self) -> str | None: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+def snippet(text: str, limit: int = LINE_SNIPPET) -> str:
+    """The start of a description on one line, cut at a word with "…", escaped."""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        cut = text[: limit - 1]
+        if " " in cut[limit // 2 :]:
+            cut = cut[: cut.rindex(" ")]
+        text = cut.rstrip(" ,.;:-") + "…"
+    return escape(text)
+
+
+def case_line(case: Listed, policy: Policy, locale: str, now: datetime) -> str:
+    """A line of a list: "• K-7Q4F · 412 · Water dripping from the bath… · 2 hr", and the status
+    when the case is not simply open ("· waiting for approval", "· voided")."""
+    parts = [case.code]
+    if case.customer_key:
+        parts.append(escape(case.customer_key))
+    parts.append(snippet(case.description) or escape(policy.category_label(case.category, locale)))
+    parts.append(escape(format_age(now - case.created_at, locale)))
+    if case.state != "open":
+        parts.append(state_name(case.state))
+    return "• " + " · ".join(parts)
+
+
+def my_cases(found: CaseList, policy: Policy, locale: str, now: datetime) -> Screen:
+    """/my: my cases (or a customer's), open ones or all, a page at a time; `now` (the clock's)
+    gives each its age."""
     key = found.customer_key
     if key is not None:
         lines = [_("<b>Cases of customer {key}</b>").format(key=escape(key))]
@@ -556,9 +600,7 @@ def my_cases(found: CaseList, policy: Policy, locale: str) -> Screen:
             lines.append(_("No open cases."))
         else:
             lines.append(_("No cases yet. Tap “New case” when a customer has a problem."))
-    for case in found.cases:
-        category = policy.category_label(case.category, locale)
-        lines.append(f"• {case.code} · {escape(category)} · {state_name(case.state)}")
+    lines += [case_line(case, policy, locale, now) for case in found.cases]
     if found.pages > 1:
         lines.append(_("Page {page} of {pages}").format(page=found.page + 1, pages=found.pages))
     if key is None:
@@ -651,6 +693,7 @@ def timeline(
             ),
             "escalated": _("approval asked for {amount} ({name})").format(amount=money, name=who),
             "decided": _decided_entry(payload, who, money, policy, member, locale),
+            "undone": _("decision undone; the request waits again ({name})").format(name=who),
             "climbed": _("passed up to {role}").format(
                 role=explained_role(str(payload.get("approver") or "manager"), locale, "to")
             ),

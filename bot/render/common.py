@@ -97,7 +97,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("reopen", __("Reopen a case by its code"), Role.FRONTLINE),
     Command("queue", __("Requests waiting for you"), Role.SUPERVISOR),
     Command("stats", __("Figures: FCR, times, ratings, spend"), Role.SUPERVISOR),
-    Command("export", __("Cases as CSV files"), Role.MANAGER),
+    Command("export", __("Cases, spends and surveys for Excel"), Role.MANAGER),
     Command("invite", __("Invite staff"), Role.ADMIN),
     Command("team", __("Members, roles, teams"), Role.ADMIN),
     Command("language", __("Change language"), Role.FRONTLINE),

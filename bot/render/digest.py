@@ -18,11 +18,12 @@ from bot.i18n import (
     babel_locale,
     format_money,
     format_number,
+    format_points,
     format_share,
     format_span,
 )
 from bot.render.callbacks import StatsStep
-from bot.services.digests import Content, Rendered
+from bot.services.digests import Comparison, Content, Rendered
 from bot.services.metrics import Day, Figures, Recognition
 from policies.explain import interval_words
 from policies.model import Policy
@@ -41,6 +42,7 @@ class DigestInput:
     recognition: Recognition | None
     past_sla: int
     weekly: bool = True  # the Monday digest (else /stats)
+    comparison: Comparison | None = None  # None: a finished week against the one before
 
 
 def digest_input(content: Content, weekly: bool = True) -> DigestInput:
@@ -54,6 +56,7 @@ def digest_input(content: Content, weekly: bool = True) -> DigestInput:
         recognition=content.recognition,
         past_sla=content.past_sla,
         weekly=weekly,
+        comparison=content.comparison,
     )
 
 
@@ -76,19 +79,66 @@ def _count_change(now: int, before: int) -> str:
     return f"↑{now - before}" if now > before else f"↓{before - now}"
 
 
+def comparison_text(comparison: Comparison | None, locale: str) -> str:
+    """What every change on the screen is measured against: "vs last week", or while a
+    period runs "Mon–Wed vs Mon–Wed last week", "1–18 Nov vs 1–18 Oct"."""
+    if comparison is None:
+        return _("vs last week")
+    c = comparison
+    if not c.running:
+        if c.kind == "week":
+            return _("vs last week")
+        if c.kind == "month":
+            return _("vs the previous month")
+        return _("vs {before}").format(
+            before=period_text(c.before_first, c.before_last + timedelta(days=1), locale)
+        )
+    if c.kind == "week":
+        return _("{now} vs {before} last week").format(
+            now=_weekdays(c.first, c.last, locale),
+            before=_weekdays(c.before_first, c.before_last, locale),
+        )
+    return _("{now} vs {before}").format(
+        now=_days(c.first, c.last, locale), before=_days(c.before_first, c.before_last, locale)
+    )
+
+
+def _weekdays(first: date, last: date, locale: str) -> str:
+    where = babel_locale(locale)
+    names = [format_date(day, "EEE", locale=where) for day in (first, last)]
+    return names[0] if first == last else f"{names[0]}–{names[1]}"
+
+
+def _days(first: date, last: date, locale: str) -> str:
+    """ "1–18 Nov", "18 Nov", "28 Oct – 3 Nov"."""
+    where = babel_locale(locale)
+    if first == last:
+        return format_date(last, "d MMM", locale=where)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{format_date(last, 'd MMM', locale=where)}"
+    return (
+        f"{format_date(first, 'd MMM', locale=where)} – {format_date(last, 'd MMM', locale=where)}"
+    )
+
+
 def _share_change(now: float | None, before: float | None, locale: str) -> str:
     if now is None or before is None:
         return ""
-    points = round((now - before) * 100)
-    if points == 0:
+    points = format_points(abs(now - before) * 100, locale)
+    if points == format_points(0, locale):
         return " (=)"
-    arrow = "↑" if points > 0 else "↓"
-    return " (" + _("{arrow}{points} pp").format(arrow=arrow, points=abs(points)) + ")"
+    arrow = "↑" if now > before else "↓"
+    return " (" + _("{arrow}{points} pp").format(arrow=arrow, points=points) + ")"
 
 
-def _was(now: float | Decimal | None, before: str | None) -> str:
+def _was(now: float | Decimal | None, before: str | None, comparison: Comparison | None) -> str:
     if now is None or before is None:
         return ""
+    kind = comparison.kind if comparison else "week"
+    if kind == "month":
+        return " (" + _("previous month {value}").format(value=before) + ")"
+    if kind == "days":
+        return " (" + _("before {value}").format(value=before) + ")"
     return " (" + _("last week {value}").format(value=before) + ")"
 
 
@@ -108,6 +158,8 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
     where = escape(data.org_name) + (f" · {escape(data.team_name)}" if data.team_name else "")
     title = _("<b>Weekly digest · {where}</b>") if data.weekly else _("<b>Statistics · {where}</b>")
     lines = [title.format(where=where), period_label(f, data.timezone, locale)]
+    if not f.empty:
+        lines[-1] += " · " + comparison_text(data.comparison, locale)
     if f.empty:
         lines.append(_("No cases yet in this period."))
         return "\n".join(lines)
@@ -140,6 +192,7 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
                 change=_was(
                     f.resolution.median,
                     span(p.resolution.median) if p.resolution.median is not None else None,
+                    data.comparison,
                 ),
                 p90=span(f.resolution.p90),
                 mean=span(f.resolution.mean),
@@ -184,7 +237,7 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
         lines.append(csat)
     spend = _("Spend: {total}{change}").format(
         total=f"<b>{cash(f.spend)}</b>",
-        change=_was(f.spend, cash(p.spend)),
+        change=_was(f.spend, cash(p.spend), data.comparison),
     )
     if f.spend_per_resolved is not None:
         spend += ", " + _("{amount} per resolved case").format(amount=cash(f.spend_per_resolved))
@@ -388,23 +441,33 @@ def figures_explained() -> str:
     )
 
 
-def export_screen() -> tuple[str, InlineKeyboardMarkup]:
-    text = "\n".join(
-        (_("<b>Export</b>"), _("Cases and their history as two CSV files. Which period?"))
+def export_screen(as_csv: bool = False, locale: str = "en") -> tuple[str, InlineKeyboardMarkup]:
+    """Which period: four presets, or days typed after /export; as a workbook or CSV files."""
+    what = (
+        _("Cases, events, spends and surveys as CSV files, one per sheet. Which period?")
+        if as_csv
+        else _("Cases, events, spends and surveys as an Excel workbook. Which period?")
     )
+    example = "01.11.2026 15.11.2026" if locale in DOTTED_DAYS else "2026-11-01 2026-11-15"
+    typed = _("Or type the days: /export {example}").format(example=example)
+    action = "csv" if as_csv else "export"
+
+    def button(key: str, label: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            text=label, callback_data=StatsStep(action=action, period=key).pack()
+        )
+
+    other = ("xlsx", _("Excel workbook")) if as_csv else ("csv", _("CSV files"))
     rows = [
+        [button("tw", _("This week")), button("lw", _("Last week"))],
+        [button("tm", _("This month")), button("lm", _("Last month"))],
         [
             InlineKeyboardButton(
-                text=label, callback_data=StatsStep(action="export", period=key).pack()
+                text=other[1], callback_data=StatsStep(action="xfmt", period=other[0]).pack()
             )
-            for key, label in (
-                ("tw", _("This week")),
-                ("lw", _("Last week")),
-                ("tm", _("This month")),
-            )
-        ]
+        ],
     ]
-    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+    return "\n".join((_("<b>Export</b>"), what, typed)), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def export_sent(period_text: str) -> str:

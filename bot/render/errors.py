@@ -78,6 +78,13 @@ def refusal(error: ServiceError) -> str:
             "The file's time zone is {timezone}, but the organisation's is {expected}."
         ),
         "no_such_policy": _("This policy draft no longer exists. Send the file again."),
+        "export_backwards": _(
+            "The first day comes after the last one. Type the earlier day first."
+        ),
+        "export_future": _("The period ends after today ({today}). Pick days up to today."),
+        "export_too_long": _(
+            "That is more than {limit} days. Pick a shorter period, for example a year."
+        ),
         "policy_already_active": _("Version {version} is already in force."),
         "already_decided": _("Already decided by {name} ({at})."),
         "escalation_withdrawn": _("This request has been withdrawn; there is nothing to decide."),
@@ -92,6 +99,10 @@ def refusal(error: ServiceError) -> str:
             "for someone above you."
         ),
         "not_approved": _("This request was not approved; open the case to see the decision."),
+        "undo_too_late": _(
+            "Too late to undo: the case has changed since your decision (see its history)."
+        ),
+        "undo_not_yours": _("Only {name}, who decided, can undo this decision."),
         "approval_no_longer_fits": _(
             "The approval by {name} no longer fits the limits: spends were recorded meanwhile. "
             "Ask for approval again."

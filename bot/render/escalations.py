@@ -1,4 +1,4 @@
-"""Approvers' cards, decisions, the queue, and the notices that go through the outbox."""
+"""Approvers' cards, decisions, and the notices that go through the outbox."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Any
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import days_ago, format_duration, format_money, format_waiting, format_when
+from bot.i18n import days_ago, format_money, format_waiting, format_when
 from bot.render import media
 from bot.render.callbacks import CaseStep, EscalationStep
 from bot.render.common import cancel_button
 from bot.render.common import role_name as role_word
-from bot.services.escalations import EscalationView, QueueItem, TeamCase
+from bot.services.escalations import EscalationView, Spent
 from policies.explain import per
 from policies.model import Policy
 
@@ -57,17 +57,70 @@ def _clock(view: EscalationView, moment: Any, locale: str, now: datetime | None)
 
 def asked_line(view: EscalationView, locale: str, now: datetime | None) -> str:
     """When the request was made and, once it waits, for how long: "Asked at 14:05.",
-    "Asked at 14:05, waiting 20 minutes.", "Asked Nov 11, 2026, waiting 2 weeks."."""
+    "Waiting 20 minutes, since 14:05.", "Waiting 2 weeks, since Nov 11, 2026."."""
     now = now or view.created_at
     if now - view.created_at < timedelta(minutes=1):
         return _("Asked at {time}.").format(time=_clock(view, view.created_at, locale, now))
-    waiting = escape(format_waiting(now - view.created_at, locale))
+    waiting = format_waiting(now - view.created_at, locale)
     if days_ago(view.created_at, now, view.timezone) == 0:
-        return _("Asked at {time}, {waiting}.").format(
-            time=_clock(view, view.created_at, locale, now), waiting=waiting
-        )
-    when = format_when(view.created_at, now, view.timezone, locale, with_time=False)
-    return _("Asked {when}, {waiting}.").format(when=escape(when), waiting=waiting)
+        when = _clock(view, view.created_at, locale, now)
+    else:
+        when = escape(format_when(view.created_at, now, view.timezone, locale, with_time=False))
+    return _("{waiting}, since {when}.").format(
+        waiting=escape(waiting[:1].upper() + waiting[1:]), when=when
+    )
+
+
+def summary(view: EscalationView, policy: Policy, locale: str) -> str:
+    """The request in one line, readable in a lock-screen preview:
+    "$600.00 refund for K-7Q4F · Olena · Noise"."""
+    return _("{amount} {remedy} for {code} · {name} · {category}").format(
+        amount=_money(view, view.amount, locale),
+        remedy=_in_sentence(_remedy(view, policy, locale)),
+        code=view.case_code,
+        name=escape(view.requester.name),
+        category=_category(view, policy, locale),
+    )
+
+
+def _spent(
+    spends: tuple[Spent, ...], view: EscalationView, policy: Policy, locale: str, with_code: bool
+) -> str:
+    items = []
+    for item in spends:
+        amount = _money(view, item.amount, locale)
+        remedy = _in_sentence(escape(policy.remedy_label(item.remedy, locale)))
+        if with_code:
+            items.append(
+                _("{amount} {remedy} ({code})").format(
+                    amount=amount, remedy=remedy, code=item.case_code
+                )
+            )
+        else:
+            items.append(_("{amount} {remedy}").format(amount=amount, remedy=remedy))
+    return ", ".join(items)
+
+
+def given_lines(view: EscalationView, policy: Policy, locale: str) -> list[str]:
+    """What the case, and its customer today on other cases, have had already."""
+    if view.given_on_case:
+        lines = [
+            _("Already given on this case: {spends}.").format(
+                spends=_spent(view.given_on_case, view, policy, locale, with_code=False)
+            )
+        ]
+    else:
+        lines = [_("Already given on this case: nothing yet.")]
+    if view.given_to_customer is not None:
+        if view.given_to_customer:
+            lines.append(
+                _("This customer today, other cases: {spends}.").format(
+                    spends=_spent(view.given_to_customer, view, policy, locale, with_code=True)
+                )
+            )
+        else:
+            lines.append(_("This customer today, other cases: nothing yet."))
+    return lines
 
 
 def builtin_reasons() -> dict[str, str]:
@@ -107,6 +160,13 @@ def _request_lines(view: EscalationView, policy: Policy, locale: str) -> list[st
     if view.customer_key:
         about += " · " + _("customer {key}").format(key=escape(view.customer_key))
     lines.append(about)
+    lines += _story(view)
+    return lines
+
+
+def _story(view: EscalationView) -> list[str]:
+    """The problem as logged: the description (shortened) and the customer's own words."""
+    lines = []
     description = view.description
     if len(description) > SNIPPET:
         description = description[: SNIPPET - 1] + "…"
@@ -124,12 +184,19 @@ def card(
     now: datetime | None = None,
     reminder: bool = False,
 ) -> Screen:
-    """What an approver gets: the request, the requester's own room, and one-tap decisions;
-    `now` (the clock's) says how long it waits."""
-    lines = [_("<b>Approval needed · {code}</b>").format(code=view.case_code)]
+    """What an approver gets: the request in one line (what a lock screen shows), what was
+    given already, the requester's own room, and one-tap decisions; `now` (the clock's) says
+    how long it waits."""
+    first = summary(view, policy, locale)
     if reminder:
-        lines[0] = _("<b>Reminder · approval needed · {code}</b>").format(code=view.case_code)
-    lines += _request_lines(view, policy, locale)
+        first = _("Reminder · {request}").format(request=first)
+    lines = [f"<b>{first}</b>"]
+    needed = _("Approval needed · {code}").format(code=view.case_code)
+    if view.customer_key:
+        needed += " · " + _("customer {key}").format(key=escape(view.customer_key))
+    lines.append(needed)
+    lines += _story(view)
+    lines += given_lines(view, policy, locale)
     if view.requester_room is not None and view.requester_limit is not None:
         lines.append(
             _("{name} can still give {amount} without approval ({per}).").format(
@@ -178,10 +245,14 @@ def outcome_line(
 
 
 def decided_card(
-    view: EscalationView, policy: Policy, locale: str, now: datetime | None = None
+    view: EscalationView,
+    policy: Policy,
+    locale: str,
+    now: datetime | None = None,
+    undo: bool = False,
 ) -> Screen:
     """Every approver's card once someone decided: the same request, the decision, no buttons
-    but the case."""
+    but the case — and Undo on the decider's own card until the requester acts on it."""
     if view.state == "withdrawn":
         lines = [_("<b>Withdrawn · {code}</b>").format(code=view.case_code)]
     else:
@@ -189,7 +260,34 @@ def decided_card(
     lines += _request_lines(view, policy, locale)[:2]
     lines.append(outcome_line(view, policy, locale, now))
     rows = [[_open_case(view.case_id)]]
+    if undo and view.state == "decided" and not view.used:
+        rows = [[_button(_("Undo"), "undo", view), _open_case(view.case_id)]]
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def confirm_approve(view: EscalationView, policy: Policy, locale: str) -> Screen:
+    """An approval above the threshold, asked once more on the card itself."""
+    text = "\n".join(
+        (
+            f"<b>{summary(view, policy, locale)}</b>",
+            _("Approve {amount}?").format(amount=f"<b>{_money(view, view.amount, locale)}</b>"),
+        )
+    )
+    rows = [[_button(_("Approve"), "sure", view), _button(_("Back"), "back", view)]]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def undone_news(view: EscalationView, policy: Policy, locale: str, name: str) -> Screen:
+    """The requester's news, edited: the approver took the decision back; it waits again."""
+    lines = [
+        _("<b>Decision withdrawn · {code}</b>").format(code=view.case_code),
+        _("{name} withdrew the decision. Your request for {amount} ({remedy}) waits again.").format(
+            name=escape(name),
+            amount=f"<b>{_money(view, view.amount, locale)}</b>",
+            remedy=_remedy(view, policy, locale),
+        ),
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[[_open_case(view.case_id)]])
 
 
 def decision_news(view: EscalationView, policy: Policy, locale: str) -> Screen:
@@ -312,34 +410,6 @@ def ask_reason(view: EscalationView, policy: Policy, locale: str) -> Screen:
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def queue(items: list[QueueItem], cases: list[TeamCase], policy: Policy, locale: str) -> Screen:
-    lines = [_("<b>Approval queue</b>")]
-    if not items:
-        lines.append(_("Nothing waits for your decision."))
-    for item in items:
-        view = item.view
-        lines.append(
-            _("• {code} · {amount} · {remedy} · {name}, {waiting}").format(
-                code=view.case_code,
-                amount=f"<b>{_money(view, view.amount, locale)}</b>",
-                remedy=_remedy(view, policy, locale),
-                name=escape(view.requester.name),
-                waiting=escape(format_waiting(item.waiting, locale)),
-            )
-        )
-    buttons = [_button(item.view.case_code, "show", item.view) for item in items[:9]]
-    if cases:
-        lines += ["", _("<b>Your team's open cases</b>")]
-        for case in cases:
-            label = escape(policy.category_label(case.category, locale))
-            lines.append(
-                f"• {case.code} · {label} · "
-                + escape(format_duration(max(case.waiting, timedelta(0)), locale))
-            )
-    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
-
-
 class BotNotices:
     """The Notices the services use: each renders in the reader's language, outside any
     handler (the scheduler and the sender have none)."""
@@ -365,9 +435,14 @@ class BotNotices:
         return self._render(locale, lambda: card(view, policy, locale, now, reminder))
 
     def decided_card(
-        self, view: EscalationView, policy: Policy, locale: str
+        self, view: EscalationView, policy: Policy, locale: str, undo: bool = False
     ) -> tuple[str, dict[str, Any] | None]:
-        return self._render(locale, lambda: decided_card(view, policy, locale))
+        return self._render(locale, lambda: decided_card(view, policy, locale, undo=undo))
+
+    def undone_news(
+        self, view: EscalationView, policy: Policy, locale: str, name: str
+    ) -> tuple[str, dict[str, Any] | None]:
+        return self._render(locale, lambda: undone_news(view, policy, locale, name))
 
     def decision_news(
         self, view: EscalationView, policy: Policy, locale: str

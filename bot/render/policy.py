@@ -1,39 +1,95 @@
-"""Screens of /policy: the rules that apply to me, and an admin replacing the policy."""
+"""Screens of /policy: the rules that apply to me; for managers each role's page and what the
+last version changed; an admin replacing the policy."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.render.callbacks import PolicyStep
+from bot.i18n import format_when
+from bot.render.callbacks import PolicyPage, PolicyStep
 from bot.render.common import cancel_button
-from bot.services.policies import PolicyInForce, Proposal
-from policies.explain import describe_rules, diff_policies
+from bot.services.policies import PolicyChanges, PolicyInForce, Proposal
+from policies.explain import describe_role, describe_rules, diff_policies, role_name
+from policies.model import ROLES
 
 Screen = tuple[str, InlineKeyboardMarkup | None]
 MAX_LISTED = 12
 
 
-def rules(current: PolicyInForce, role: str, locale: str, is_admin: bool) -> Screen:
+def rules(
+    current: PolicyInForce, role: str, locale: str, is_admin: bool, pages: bool = False
+) -> Screen:
+    """The reader's own rules; with `pages` (managers and admins) the buttons of every role's
+    page and of the changes, their own role ticked."""
     lines = [
         _("<b>Policy · version {version}</b>").format(version=current.version),
         describe_rules(current.policy, role, locale),
     ]
-    markup = None
+    rows = _page_buttons(role, locale) if pages else []
     if is_admin:
         lines += ["", _("To change the policy, send me the .toml file.")]
-        markup = InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(
-                        text=_("Get the file"), callback_data=PolicyStep(action="file").pack()
-                    )
-                ]
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("Get the file"), callback_data=PolicyStep(action="file").pack()
+                )
             ]
         )
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+def role_page(current: PolicyInForce, role: str, locale: str) -> Screen:
+    """One role's rules in words, as a manager reads them (no TOML)."""
+    name = role_name(role, locale)
+    lines = [
+        _("<b>Policy · version {version}</b>").format(version=current.version),
+        f"<b>{escape(name[:1].upper() + name[1:])}</b>",
+        describe_role(current.policy, role, locale),
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=_page_buttons(role, locale))
+
+
+def changes_page(changes: PolicyChanges, now: datetime, timezone: str, locale: str) -> Screen:
+    """What the version in force changed from the previous one, and who activated it when."""
+    when = escape(format_when(changes.activated_at, now, timezone, locale))
+    lines = [_("<b>Policy · version {version} · changes</b>").format(version=changes.version)]
+    if changes.activated_by:
+        lines.append(
+            _("Activated by {name}, {when}.").format(name=escape(changes.activated_by), when=when)
+        )
+    else:
+        lines.append(_("Activated {when}.").format(when=when))
+    if changes.previous is None:
+        lines.append(_("This is the first version: there is nothing to compare it with."))
+    else:
+        found = diff_policies(changes.previous, changes.policy, locale)
+        if found:
+            lines.append(
+                _("What changed since version {version}:").format(version=changes.previous_version)
+            )
+            lines += [f"• {change}" for change in found[:MAX_LISTED]]
+            if len(found) > MAX_LISTED:
+                lines.append(_("…and {count} more.").format(count=len(found) - MAX_LISTED))
+        else:
+            lines.append(_("No changes to limits, remedies or categories."))
+    markup = InlineKeyboardMarkup(inline_keyboard=_page_buttons("changes", locale))
     return "\n".join(lines), markup
+
+
+def _page_buttons(chosen: str, locale: str) -> list[list[InlineKeyboardButton]]:
+    """Frontline · Supervisor / Manager · Admin / Changes, the page on screen ticked."""
+
+    def button(view: str, label: str) -> InlineKeyboardButton:
+        text = ("✓ " if view == chosen else "") + label
+        return InlineKeyboardButton(text=text, callback_data=PolicyPage(view=view).pack())
+
+    names = {role: role_name(role, locale) for role in ROLES}
+    roles = [button(role, name[:1].upper() + name[1:]) for role, name in names.items()]
+    return [roles[:2], roles[2:], [button("changes", _("Changes"))]]
 
 
 def refused(problems: list[str]) -> str:

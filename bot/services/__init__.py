@@ -16,6 +16,7 @@ from bot.services.members import MemberService
 from bot.services.metrics import MetricsService
 from bot.services.organisations import OrganisationService
 from bot.services.policies import PolicyService
+from bot.services.queue import QueueService
 from bot.services.surveys import SurveyService
 from bot.services.updates import UpdateLog
 
@@ -39,12 +40,13 @@ class Services:
             db, self.clock, self.policies, BotNotices(), self.outbox_ready
         )
         self.cases = CaseService(db, self.clock, self.policies, self.escalations)
+        self.queue = QueueService(db, self.clock)
         self.lifecycle = CaseLifecycle(db, self.clock, self.policies, self.escalations)
         from bot.render.survey import BotSurveyNotices
 
         self.surveys = SurveyService(db, self.clock, BotSurveyNotices(), self.outbox_ready)
         self.metrics = MetricsService(db, self.clock, self.policies)
-        self.exports = ExportService(db)
+        self.exports = ExportService(db, self.clock, self.policies)
         from bot.render.digest import BotDigestRenderer
 
         self.digests = DigestService(

@@ -32,6 +32,19 @@ class Week:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """What the changes are measured against: the previous week or month, or the same number
+    of days before; while a period runs, only the same stretch of it (local days, inclusive)."""
+
+    kind: str  # week | month | days
+    running: bool
+    first: date
+    last: date
+    before_first: date
+    before_last: date
+
+
+@dataclass(frozen=True)
 class Content:
     """Everything a digest (or /stats) shows for one scope and period."""
 
@@ -45,6 +58,7 @@ class Content:
     recognition: Recognition | None
     days: list[Day]
     past_sla: int
+    comparison: Comparison | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,25 @@ def period(policy: Policy, now: datetime, name: str) -> tuple[date, date]:
         first = today.replace(day=1)
         return first, (first + timedelta(days=32)).replace(day=1)
     return monday, monday + timedelta(days=7)
+
+
+def compared(policy: Policy, first: date, end: date, now: datetime) -> Comparison:
+    """The stretch [first, end) is compared with: a policy week with the week before, a
+    calendar month with the month before, any other days with as many days before; a period
+    still running only with the same stretch of the one before."""
+    today = now.astimezone(ZoneInfo(policy.timezone)).date()
+    length = end - first
+    if length.days == 7 and first.weekday() == policy.week_start:
+        kind, before_first = "week", first - length
+    elif first.day == 1 and end == (first + timedelta(days=32)).replace(day=1):
+        kind, before_first = "month", (first - timedelta(days=1)).replace(day=1)
+    else:
+        kind, before_first = "days", first - length
+    before_end = first if kind == "month" else before_first + length
+    running = first <= today < end
+    last = today if running else end - timedelta(days=1)
+    before_last = min(before_first + (last - first), before_end - timedelta(days=1))
+    return Comparison(kind, running, first, last, before_first, before_last)
 
 
 def week_of(key: str) -> Week:
@@ -123,11 +156,21 @@ class DigestService:
             past_sla = await _past_sla(session, scope, policy, self.clock.now())
         start, stop = local_bounds(first, end, policy.timezone)
         length = end - first
-        before = local_bounds(first - length, first, policy.timezone)
-        now = self.clock.now()
-        if start < now < stop:
-            # A period still running is compared with the same stretch of the one before.
-            before = (before[0], min(before[0] + (now - start), before[1]))
+        comparison = compared(policy, first, end, self.clock.now())
+        before = local_bounds(
+            comparison.before_first, comparison.before_first + length, policy.timezone
+        )
+        if comparison.kind == "month":
+            before = local_bounds(comparison.before_first, first, policy.timezone)
+        if comparison.running:
+            # A period still running is compared with the same stretch of the one before,
+            # by the local clock (a night the clocks change lasts as long in both).
+            zone = ZoneInfo(policy.timezone)
+            ran = self.clock.now().astimezone(zone).replace(tzinfo=None) - datetime.combine(
+                first, time()
+            )
+            cut = (datetime.combine(comparison.before_first, time()) + ran).replace(tzinfo=zone)
+            before = (before[0], min(cut.astimezone(before[1].tzinfo), before[1]))
         return Content(
             org_name=org.name,
             team_name=team.name if team else None,
@@ -141,6 +184,7 @@ class DigestService:
             ),
             days=await self.metrics.days(scope, first, min(length.days, 31), policy.timezone),
             past_sla=past_sla,
+            comparison=comparison,
         )
 
     async def reader_scope(self, actor: MemberView, team_id: int | None = None) -> Scope:

@@ -5,6 +5,7 @@ transaction as the change that caused it."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,6 +18,7 @@ from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.models import (
     Case,
+    CaseEvent,
     CaseState,
     Escalation,
     EscalationCard,
@@ -38,8 +40,8 @@ from bot.services.cases import (
 )
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
-from bot.services.policies import PolicyService
-from policies.engine import Outcome, decide, usage_needed
+from bot.services.policies import PolicyInForce, PolicyService
+from policies.engine import Outcome, decide, usage_needed, window
 from policies.model import Limit, Policy
 
 DECISIONS = ("approve", "part", "deny", "take")
@@ -52,6 +54,15 @@ class Person:
     chat_id: int
     name: str
     language: str
+
+
+@dataclass(frozen=True)
+class Spent:
+    """What was given with one remedy (summed), and on which case."""
+
+    amount: Decimal
+    remedy: str
+    case_code: str
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,11 @@ class EscalationView:
     used: bool = False
     photo_file_id: str | None = None  # the case's photo, shown to approvers above the card
     voice_file_id: str | None = None
+    given_on_case: tuple[Spent, ...] = ()  # spends already recorded on this case
+    # …and on the customer's other cases today (None: the case names no customer).
+    given_to_customer: tuple[Spent, ...] | None = None
+    # Above this amount the approver reading it is asked once more (None: never).
+    confirm_above: Decimal | None = None
 
 
 class Notices(Protocol):
@@ -101,8 +117,14 @@ class Notices(Protocol):
         """The request with decision buttons, as of `now`; a reminder says it still waits."""
 
     def decided_card(
-        self, view: EscalationView, policy: Policy, locale: str
-    ) -> tuple[str, Markup]: ...
+        self, view: EscalationView, policy: Policy, locale: str, undo: bool = False
+    ) -> tuple[str, Markup]:
+        """The request and its decision; `undo`: the decider's own card offers Undo."""
+
+    def undone_news(
+        self, view: EscalationView, policy: Policy, locale: str, name: str
+    ) -> tuple[str, Markup]:
+        """The requester's news once `name` took the decision back: the request waits again."""
 
     def decision_news(
         self, view: EscalationView, policy: Policy, locale: str
@@ -127,21 +149,6 @@ class Routed:
     role: str | None
     people: list[Person]
     admins: list[Person]  # told when nobody can approve
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    view: EscalationView
-    waiting: timedelta
-
-
-@dataclass(frozen=True)
-class TeamCase:
-    case_id: int
-    code: str
-    category: str
-    state: str
-    waiting: timedelta
 
 
 def _person(member: Member) -> Person:
@@ -391,6 +398,7 @@ class EscalationService:
             session, policy, requester, escalation.remedy, case, Decimal("0.01")
         )
         tightest = min(room.checks, key=lambda c: c.remaining, default=None)
+        on_case, to_customer = await self._given(session, policy, case)
         return EscalationView(
             id=escalation.id,
             org_id=escalation.org_id,
@@ -423,7 +431,47 @@ class EscalationService:
             used=escalation.used_at is not None,
             photo_file_id=case.photo_file_id,
             voice_file_id=case.voice_file_id,
+            given_on_case=on_case,
+            given_to_customer=to_customer,
         )
+
+    async def _given(
+        self, session: AsyncSession, policy: Policy, case: Case
+    ) -> tuple[tuple[Spent, ...], tuple[Spent, ...] | None]:
+        """What this case has had, and what its customer had today on other cases (voided
+        cases left out), summed per remedy and case in the order first given."""
+        query = (
+            select(
+                Case.code,
+                Spend.remedy,
+                func.sum(Spend.amount_minor),
+                func.min(Spend.id).label("first"),
+            )
+            .join(Case, Case.id == Spend.case_id)
+            .where(Spend.org_id == case.org_id, Case.cancelled_at.is_(None))
+            .group_by(Case.code, Spend.remedy)
+            .order_by("first")
+        )
+
+        async def spent(*where: Any) -> tuple[Spent, ...]:
+            rows = (await session.execute(query.where(*where))).all()
+            return tuple(
+                Spent(from_minor(int(total), policy.currency), remedy, code)
+                for code, remedy, total, _ in rows
+            )
+
+        on_case = await spent(Spend.case_id == case.id)
+        if not case.customer_key:
+            return on_case, None
+        bounds = window("day", self.clock.now(), policy.timezone, policy.week_start)
+        assert bounds is not None
+        to_customer = await spent(
+            Spend.customer_key == case.customer_key,
+            Spend.case_id != case.id,
+            Spend.created_at >= bounds[0],
+            Spend.created_at < bounds[1],
+        )
+        return on_case, to_customer
 
     # ---- reading ----
 
@@ -433,41 +481,10 @@ class EscalationService:
             escalation, member = await self._approver_of(session, telegram_user_id, escalation_id)
             await self._may_decide(session, escalation, member)
             policy = (await self.policies.in_force(escalation.org_id)).policy
-            return await self._view(session, policy, escalation)
-
-    async def queue(self, actor: MemberView) -> list[QueueItem]:
-        """Pending requests this approver may decide, oldest first."""
-        now = self.clock.now()
-        async with self.db.reading() as session:
-            member = await _active_member(session, actor)
-            if not Role(member.role).at_least(Role.SUPERVISOR):
-                raise ServiceError("not_allowed")
-            carded = select(EscalationCard.escalation_id).where(
-                EscalationCard.member_id == member.id
+            view = await self._view(session, policy, escalation)
+            return replace(
+                view, confirm_above=policy.confirm_threshold(member.role, escalation.remedy)
             )
-            query = select(Escalation).where(
-                Escalation.org_id == actor.org_id, Escalation.state == "pending"
-            )
-            if not Role(member.role).at_least(Role.MANAGER):
-                # Their cards, and their team's requests waiting at their level.
-                ours = select(Case.id).where(
-                    Case.org_id == actor.org_id,
-                    Case.team_id == member.team_id,
-                    Case.team_id.is_not(None),
-                )
-                query = query.where(
-                    Escalation.id.in_(carded)
-                    | (Escalation.case_id.in_(ours) & (Escalation.approver_role == member.role))
-                )
-            rows = (
-                await session.scalars(query.order_by(Escalation.created_at, Escalation.id))
-            ).all()
-            policy = (await self.policies.in_force(actor.org_id)).policy
-            return [
-                QueueItem(await self._view(session, policy, row), now - row.created_at)
-                for row in rows
-                if row.requester_id != member.id
-            ]
 
     async def waiting_for(self, actor: MemberView, case_id: int) -> tuple[str | None, list[str]]:
         """Whom a case's pending request waits for: (their role, their names)."""
@@ -492,26 +509,6 @@ class EscalationService:
                 .order_by(Member.name)
             )
             return escalation.approver_role, list(names)
-
-    async def team_cases(self, actor: MemberView, limit: int = 10) -> list[TeamCase]:
-        """A supervisor's teams' cases still open, oldest first."""
-        if actor.team_id is None:
-            return []
-        now = self.clock.now()
-        async with self.db.reading() as session:
-            rows = (
-                await session.scalars(
-                    select(Case)
-                    .where(
-                        Case.org_id == actor.org_id,
-                        Case.team_id == actor.team_id,
-                        Case.state.in_(("open", "escalated", "reopened")),
-                    )
-                    .order_by(Case.created_at, Case.id)
-                    .limit(limit)
-                )
-            ).all()
-        return [TeamCase(c.id, c.code, c.category, c.state, now - c.created_at) for c in rows]
 
     # ---- deciding ----
 
@@ -570,6 +567,7 @@ class EscalationService:
         *,
         amount: Decimal | None = None,
         reason: str | None = None,
+        message_id: int | None = None,
     ) -> EscalationView:
         """The first decision wins; it is checked against the approver's own authority (an
         approval above it becomes an approval of what they may give) and every approver's
@@ -578,15 +576,7 @@ class EscalationService:
             raise ServiceError("not_allowed")
         now = self.clock.now()
         async with self.db.transaction() as session:
-            org_id = await session.scalar(
-                select(Escalation.org_id).where(Escalation.id == escalation_id)
-            )
-            if org_id is None:
-                raise ServiceError("no_such_case")
-            # One decision at a time per organisation (the same lock as spends).
-            await lock_organisation(session, org_id)
-            escalation, member = await self._approver_of(session, telegram_user_id, escalation_id)
-            current = await self.policies.in_force(org_id)
+            escalation, member, current = await self._held(session, telegram_user_id, escalation_id)
             policy = current.policy
             currency = policy.currency
             if escalation.state != "pending":
@@ -638,6 +628,7 @@ class EscalationService:
             await session.refresh(escalation)
             if case.state == CaseState.ESCALATED:
                 case.state = CaseState.OPEN
+            owner = case.owner_id
             if decision == "take":
                 case.owner_id = member.id
             _event(
@@ -653,10 +644,128 @@ class EscalationService:
                 remedy=escalation.remedy,
                 reason=reason if decision == "deny" else None,
                 escalation_id=escalation.id,
+                owner_id=owner,  # whose the case was, should the decision be undone
             )
             view = await self._view(session, policy, escalation)
-            await self._tell_decided(session, policy, view)
+            news = await self._tell_decided(session, policy, view, undo_on=(member.id, message_id))
+            escalation.news_outbox_id = news.id if news else None
             return view
+
+    async def _held(
+        self, session: AsyncSession, telegram_user_id: int, escalation_id: int
+    ) -> tuple[Escalation, Member, PolicyInForce]:
+        """The request and its approver under the organisation's lock — one decision (or
+        undo) at a time per organisation, the same lock as spends — and the policy in force."""
+        org_id = await session.scalar(
+            select(Escalation.org_id).where(Escalation.id == escalation_id)
+        )
+        if org_id is None:
+            raise ServiceError("no_such_case")
+        await lock_organisation(session, org_id)
+        escalation, member = await self._approver_of(session, telegram_user_id, escalation_id)
+        return escalation, member, await self.policies.in_force(org_id)
+
+    async def undo(self, telegram_user_id: int, escalation_id: int) -> EscalationView:
+        """The approver takes their decision back while nothing has happened on the case since
+        (the requester gave nothing, the taker did nothing): the request waits again with
+        fresh SLA times, every card shows it pending, and the requester's news says so."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            escalation, member, current = await self._held(session, telegram_user_id, escalation_id)
+            policy = current.policy
+            if escalation.state == "withdrawn":
+                raise ServiceError("escalation_withdrawn")
+            if escalation.state == "pending":  # undone already (a second tap)
+                return await self._view(session, policy, escalation)
+            if escalation.decided_by_id != member.id:
+                decider = await session.get(Member, escalation.decided_by_id or 0)
+                raise ServiceError("undo_not_yours", name=decider.name if decider else "—")
+            case = await session.get(Case, escalation.case_id, populate_existing=True)
+            assert case is not None
+            decided = await self._decision_event(session, escalation)
+            later = await session.scalar(
+                select(func.count())
+                .select_from(CaseEvent)
+                .where(CaseEvent.case_id == case.id, CaseEvent.id > (decided.id if decided else 0))
+            )
+            if escalation.used_at is not None or decided is None or later:
+                raise ServiceError("undo_too_late")
+            payload = json.loads(decided.payload or "{}")
+            sla = timedelta(minutes=policy.escalation_sla_minutes)
+            decision = escalation.decision
+            escalation.state = "pending"
+            escalation.decision = None
+            escalation.approved_minor = None
+            escalation.reason = None
+            escalation.decided_by_id = None
+            escalation.decided_at = None
+            escalation.remind_at, escalation.climb_at = now + sla, now + 2 * sla
+            if case.state == CaseState.OPEN:
+                case.state = CaseState.ESCALATED
+            if decision == "take":
+                case.owner_id = payload.get("owner_id") or escalation.requester_id
+            _event(
+                session,
+                case,
+                member.id,
+                "undone",
+                current.version_id,
+                now,
+                decision=decision,
+                escalation_id=escalation.id,
+            )
+            await session.flush()
+            view = await self._view(session, policy, escalation)
+            for card_member, original in await self._cards(session, escalation.id):
+                self._send(
+                    session,
+                    card_member.telegram_user_id,
+                    self.notices.card(view, policy, card_member.language, now),
+                    view.org_id,
+                    edit_of=original,
+                )
+            news = await session.get(OutboxMessage, escalation.news_outbox_id or 0)
+            if news is not None:
+                self._send(
+                    session,
+                    view.requester.chat_id,
+                    self.notices.undone_news(view, policy, view.requester.language, member.name),
+                    view.org_id,
+                    edit_of=news,
+                )
+            escalation.news_outbox_id = None
+            self._wake_after(session)
+            return view
+
+    async def _decision_event(
+        self, session: AsyncSession, escalation: Escalation
+    ) -> CaseEvent | None:
+        """The "decided" event of this request's current decision."""
+        events = (
+            await session.scalars(
+                select(CaseEvent)
+                .where(CaseEvent.case_id == escalation.case_id, CaseEvent.kind == "decided")
+                .order_by(CaseEvent.id.desc())
+            )
+        ).all()
+        for row in events:
+            if json.loads(row.payload or "{}").get("escalation_id") == escalation.id:
+                return row
+        return None
+
+    async def _cards(
+        self, session: AsyncSession, escalation_id: int
+    ) -> list[tuple[Member, OutboxMessage]]:
+        rows = (
+            await session.execute(
+                select(Member, OutboxMessage)
+                .join(EscalationCard, EscalationCard.member_id == Member.id)
+                .join(OutboxMessage, OutboxMessage.id == EscalationCard.outbox_id)
+                .where(EscalationCard.escalation_id == escalation_id)
+                .order_by(EscalationCard.id)
+            )
+        ).all()
+        return [(member, original) for member, original in rows]
 
     async def _too_late(self, session: AsyncSession, escalation: Escalation) -> ServiceError:
         if escalation.state == "withdrawn":
@@ -698,34 +807,32 @@ class EscalationService:
         policy: Policy,
         view: EscalationView,
         tell_requester: bool = True,
-    ) -> None:
+        undo_on: tuple[int, int | None] | None = None,
+    ) -> OutboxMessage | None:
         """Every card of this request is edited (the tapped one too: the handler has shown
-        it already, so Telegram answers "not modified", which counts as sent)."""
-        cards = (
-            await session.execute(
-                select(EscalationCard, Member, OutboxMessage)
-                .join(Member, Member.id == EscalationCard.member_id)
-                .join(OutboxMessage, OutboxMessage.id == EscalationCard.outbox_id)
-                .where(EscalationCard.escalation_id == view.id)
-                .order_by(EscalationCard.id)
-            )
-        ).all()
-        for _, member, original in cards:
+        it already, so Telegram answers "not modified", which counts as sent). `undo_on`
+        (the decider, the message they tapped) keeps Undo on that card; the requester's
+        news is returned, to be edited should the decision be undone."""
+        for member, original in await self._cards(session, view.id):
+            undo = undo_on is not None and (member.id, original.telegram_message_id) == undo_on
             self._send(
                 session,
                 member.telegram_user_id,
-                self.notices.decided_card(view, policy, member.language),
+                self.notices.decided_card(view, policy, member.language, undo),
                 view.org_id,
                 edit_of=original,
             )
+        news = None
         if tell_requester:
-            self._send(
+            news = self._send(
                 session,
                 view.requester.chat_id,
                 self.notices.decision_news(view, policy, view.requester.language),
                 view.org_id,
             )
+            await session.flush()
         self._wake_after(session)
+        return news
 
     async def give_approved(self, actor: MemberView, escalation_id: int) -> EscalationView:
         """The requester gives what was approved: one spend, authorised by the approver, whose
@@ -782,7 +889,19 @@ class EscalationService:
                 amount=str(amount),
                 authorised_by=approver.name,
             )
-            return await self._view(session, policy, escalation)
+            view = await self._view(session, policy, escalation)
+            # Used: the decision can no longer be undone, so the approver's card loses Undo.
+            for card_member, original in await self._cards(session, escalation.id):
+                if card_member.id == approver.id:
+                    self._send(
+                        session,
+                        card_member.telegram_user_id,
+                        self.notices.decided_card(view, policy, card_member.language),
+                        view.org_id,
+                        edit_of=original,
+                    )
+            self._wake_after(session)
+            return view
 
     # ---- the SLA ----
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import Database
-from bot.db.models import Organisation, PolicyVersion
+from bot.db.models import Member, Organisation, PolicyVersion
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.invites import _require_admin
@@ -29,6 +29,19 @@ class PolicyInForce:
     source: str
     policy: Policy
     activated_at: datetime
+
+
+@dataclass(frozen=True)
+class PolicyChanges:
+    """The version in force beside the one it replaced (None: the first), and who activated
+    it when (no one named for a default policy, which comes with the organisation)."""
+
+    version: int
+    policy: Policy
+    previous: Policy | None
+    previous_version: int | None
+    activated_at: datetime
+    activated_by: str | None
 
 
 @dataclass(frozen=True)
@@ -117,7 +130,35 @@ class PolicyService:
             if row.activated_at is not None:
                 raise ServiceError("policy_already_active", version=row.version)
             row.activated_at = self.clock.now()
+            row.activated_by_id = actor.id
         return await self.in_force(actor.org_id)
+
+    async def changes(self, org_id: int) -> PolicyChanges:
+        """What the version in force changed from the one activated before it."""
+        current = await self.in_force(org_id)
+        async with self.db.reading() as session:
+            rows = list(
+                await session.scalars(
+                    select(PolicyVersion)
+                    .where(PolicyVersion.org_id == org_id, PolicyVersion.activated_at.is_not(None))
+                    .order_by(PolicyVersion.activated_at.desc(), PolicyVersion.version.desc())
+                    .limit(2)
+                )
+            )
+            activator = (
+                await session.get(Member, rows[0].activated_by_id)
+                if rows and rows[0].activated_by_id
+                else None
+            )
+        previous = self._parse(rows[1]) if len(rows) > 1 else None
+        return PolicyChanges(
+            version=current.version,
+            policy=current.policy,
+            previous=previous,
+            previous_version=rows[1].version if len(rows) > 1 else None,
+            activated_at=current.activated_at,
+            activated_by=activator.name if activator else None,
+        )
 
 
 async def _newest_active(session: AsyncSession, org_id: int) -> PolicyVersion | None:

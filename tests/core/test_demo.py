@@ -44,9 +44,10 @@ async def test_the_supervisor_queue_has_substance(services: Services) -> None:
         if persona.name == "Dmytro":
             dmytro = (await services.context.load_by_id(persona.user_id)).member
     assert dmytro is not None and dmytro.org_id == org_id
-    queue = await services.escalations.queue(dmytro)
+    queue = (await services.queue.requests(dmytro)).items
     assert queue, "pending requests of the front desk wait for Dmytro"
-    assert all(item.view.approver_role == "supervisor" for item in queue)
+    views = [await services.escalations.for_approver(5002, i.escalation_id) for i in queue]
+    assert all(view.approver_role == "supervisor" for view in views)
     assert [i.waiting for i in queue] == sorted((i.waiting for i in queue), reverse=True)
-    decided = await services.escalations.decide(5002, queue[0].view.id, "approve")
+    decided = await services.escalations.decide(5002, queue[0].escalation_id, "approve")
     assert decided.decided_by == "Dmytro"

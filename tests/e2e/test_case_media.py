@@ -102,6 +102,7 @@ async def test_the_approver_sees_the_photo_just_above_the_card(harness: Harness)
     assert photos[0].message_id == card.message_id - 1  # right above the card
 
     await dmytro.press("Одобрить", card)
+    await dmytro.press("Одобрить", await dmytro.expect("Одобрить 250,00\xa0$?"))  # above 150
     await dmytro.expect(f"Решение принято · {code}")
     await harness.settle()
     assert sum(m.photo is not None for m in dmytro.bot_messages) == 1  # sent once

@@ -156,7 +156,7 @@ async def test_an_approvers_typed_steps_take_commands_as_commands(harness: Harne
     # Nothing decided; the card is back in its own message, ready to tap again, and the
     # refusal has lost its buttons.
     restored = message(dmytro, card.message_id)
-    assert restored.text.startswith(f"Нужно одобрение · {code}")
+    assert restored.text.startswith(f"120,00\xa0$, возврат денег · {code} · Olena")
     assert "Отказать" in restored.button_labels
     assert message(dmytro, refused.message_id).buttons == []
     await dmytro.press("Отказать", restored)

@@ -133,8 +133,10 @@ async def test_the_story_in_the_browser(demo: str) -> None:
         await page.get_by_role("tab", name="Dmytro").click()
         await shows("Нужно одобрение")
         await expect(messages.filter(has_text="Нужно одобрение").last).to_contain_text(
-            "Olena просит 2\u00a0600,00\u00a0$"
+            "2\u00a0600,00\u00a0$, возврат денег"
         )
+        await tap("Одобрить")
+        await shows("Одобрить 2\u00a0600,00\u00a0$?")  # above the policy's confirm_above
         await tap("Одобрить")
         await shows("Решение принято")
         await expect(page.locator(".edited").last).to_be_visible()
@@ -151,18 +153,18 @@ async def test_the_story_in_the_browser(demo: str) -> None:
         await expect(chart).to_be_visible()
         assert await chart.evaluate("img => img.naturalWidth") >= 1000
         await page.screenshot(path=str(ARTIFACTS / "3-sarah.png"))
-        # …and exports the week as CSV files, offered as downloads.
+        # …and exports the week as a workbook, offered as a download.
         await say("/export")
         await shows("Which period?")
         await tap("This week")
         await shows("Sent below")
         documents = page.locator("a.document")
-        await expect(documents).to_have_count(2)
+        await expect(documents).to_have_count(1)
         async with page.expect_download() as download:
             await documents.first.click()
         saved = await (await download.value).path()
-        csv_text = await asyncio.to_thread(Path(saved).read_text, encoding="utf-8")
-        assert csv_text.startswith("code,category,state,")
+        workbook = await asyncio.to_thread(Path(saved).read_bytes)
+        assert workbook.startswith(b"PK")  # an .xlsx is a zip
         await browser.close()
     for name in ("1-olena.png", "2-dmytro.png", "3-sarah.png"):
         assert (ARTIFACTS / name).stat().st_size > 10_000

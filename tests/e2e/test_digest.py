@@ -4,11 +4,13 @@ scheduler and however often — and /stats and /export within each role's rights
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
+from datetime import UTC, datetime
 
+import openpyxl
 from sqlalchemy import func, select
 
+from bot.clock import FrozenClock
 from bot.db.engine import Database
 from bot.db.models import DigestDelivery, Member
 from bot.render.callbacks import StatsStep
@@ -89,6 +91,8 @@ async def test_the_monday_digest_in_three_languages_once(
     assert "FCR: 40%" in mykola.text and "130,00\xa0USD" in mykola.text
     assert "Час вирішення: медіана 20 хв" in mykola.text
     assert "Cases: logged 6 (↑5), resolved 5 (↑5), backlog 2" in sarah.text
+    assert "16 Nov – 22 Nov 2026 · vs last week" in sarah.text
+    assert "16 лист. – 22 лист. 2026 · проти минулого тижня" in mykola.text
     assert "Spend: $130.00 (last week $20.00), $26.00 per resolved case" in sarah.text
     assert "Resolution: median 20 min, p90 3 days 14 hr, mean 1 day 5 hr" in sarah.text
     assert "K-AAAA, Olena: “Gave a gift card”" in sarah.text
@@ -171,20 +175,25 @@ async def test_stats_and_export_by_role(harness: Harness) -> None:
     assert chart.photo is not None and chart.photo.startswith(b"\x89PNG")
 
     await sarah.send("/export")
-    await sarah.expect("Export")
+    screen = await sarah.expect("Export")
+    assert screen.button_labels == [
+        "This week",
+        "Last week",
+        "This month",
+        "Last month",
+        "CSV files",
+    ]
     await sarah.press("Last week")
-    await sarah.expect("Sent below: 16 Nov – 22 Nov 2026.")
+    sent = await sarah.expect("Sent below: 16 Nov – 22 Nov 2026.")
+    assert sent.button_labels == ["CSV files"]  # the same days, as CSV, a tap away
     files = await harness.sandbox.wait_for(
-        lambda: [m for m in sarah.bot_messages if m.document] or None, 10
+        lambda: [m.document for m in sarah.bot_messages if m.document] or None, 10
     )
-    await harness.sandbox.wait_for(
-        lambda: True if len([m for m in sarah.bot_messages if m.document]) == 2 else None, 10
-    )
-    files = [m.document for m in sarah.bot_messages if m.document]
-    names = [name for _, name in files]
-    assert names == ["cases_2026-11-16_2026-11-22.csv", "events_2026-11-16_2026-11-22.csv"]
-    rows = list(csv.DictReader(io.StringIO(files[0][0].decode("utf-8"))))
-    assert [r["code"] for r in rows] == [
+    assert [name for _, name in files] == ["casebot_2026-11-16_2026-11-22.xlsx"]
+    book = openpyxl.load_workbook(io.BytesIO(files[0][0]))
+    assert book.sheetnames == ["Cases", "Events", "Spends", "Surveys"]
+    rows = list(book["Cases"].iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == [
         "K-AAAA",
         "K-BBBB",
         "K-CCCC",
@@ -193,5 +202,37 @@ async def test_stats_and_export_by_role(harness: Harness) -> None:
         "K-FFFF",
         "K-GGGG",
     ]
-    assert rows[0]["created_at"] == "2026-11-16T10:00:00+02:00"
-    assert rows[0]["spent"] == "30.00" and rows[6]["state"] == "cancelled"
+    assert rows[0][1] == "Logged (Europe/Kyiv)" and rows[1][1] == datetime(2026, 11, 16, 10, 0)
+    spent = rows[0].index("Spent (USD)")
+    status = rows[0].index("Status")
+    assert rows[1][spent] == 30 and rows[7][status] == "voided"
+
+
+async def test_stats_mid_week_compare_like_for_like(harness: Harness, clock: FrozenClock) -> None:
+    """Wednesday 18 November, 17:00 in Kyiv: this week so far against Monday to Wednesday
+    17:00 of the last (H only), rates to a tenth where a whole number would hide them."""
+    clock.advance(datetime(2026, 11, 18, 15, tzinfo=UTC) - clock.now())
+    _, people = await readers(harness)
+    sarah, dmytro = people["sarah"], people["dmytro"]
+
+    await sarah.send("/stats")
+    now = await sarah.expect("Statistics · Kyiv Hotel")
+    assert now.text.splitlines()[1] == "16 Nov – 22 Nov 2026 · Mon–Wed vs Mon–Wed last week"
+    assert "Cases: logged 6 (↑5)" in now.text
+    # Escalated B and F of six; none of H alone the week before.
+    assert "Escalation rate 33.3% (↑33.3 pp)" in now.text
+    assert "response rate 66.7%" in now.text
+    assert "(last week " in now.text  # the same stretch of last week, as the label says
+
+    await sarah.press("This month", now)
+    month = await sarah.expect("1–18 Nov vs 1–18 Oct")
+    assert month.text.splitlines()[1].endswith(" · 1–18 Nov vs 1–18 Oct")
+    assert "(previous month $0.00)" in month.text
+    await sarah.press("Last week", month)
+    last = await sarah.expect("vs last week")
+    assert last.text.splitlines()[1] == "9 Nov – 15 Nov 2026 · vs last week"
+
+    await dmytro.send("/stats")
+    mine = await dmytro.expect("Статистика · Kyiv Hotel · Front desk")
+    assert "пн–ср против пн–ср прошлой недели" in mine.text.splitlines()[1]
+    assert "Доля эскалаций 50\xa0% (↑50 п. п.)" in mine.text

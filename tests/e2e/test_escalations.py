@@ -82,11 +82,12 @@ async def test_story_in_three_languages(harness: Harness) -> None:
     assert "Відповідь прийде сюди." in asked.text
 
     # Dmytro's phone: the card in Russian, with the guest's words and Olena's own room.
-    card = await dmytro.expect(f"Нужно одобрение · {code}")
-    assert "Olena просит 250,00\xa0$ (возврат денег)" in card.text
+    card = await dmytro.expect(f"{code} · Olena")
+    first_line = f"250,00\xa0$, возврат денег · {code} · Olena · Ожидание"
+    assert card.text.startswith(first_line + "\n")
     assert "«Я більше сюди не приїду»" in card.text
     assert "Без одобрения Olena может дать ещё 50,00\xa0$" in card.text
-    assert "250,00\xa0$" in card.bold
+    assert first_line in card.bold
     assert card.buttons[0] == [
         ("Одобрить", card.buttons[0][0][1]),
         ("Одобрить часть", card.buttons[0][1][1]),
@@ -95,11 +96,15 @@ async def test_story_in_three_languages(harness: Harness) -> None:
     assert [label for label, _ in card.buttons[1]] == ["Взять на себя", "Открыть обращение"]
     assert not sarah.bot_messages[-1].text.startswith("<b>Approval")  # not the manager's yet
 
+    # 250 is above half of his own 300 per case: asked once more, on the card itself.
     await dmytro.press("Одобрить", card)
+    sure = await dmytro.expect("Одобрить 250,00\xa0$?")
+    assert sure.message_id == card.message_id and sure.button_labels == ["Одобрить", "Назад"]
+    await dmytro.press("Одобрить", sure)
     decided = await dmytro.expect(f"Решение принято · {code}")
     assert decided.message_id == card.message_id  # the same card, edited in place
     assert "Одобрено (Dmytro, 11:00)." in decided.text
-    assert decided.button_labels == ["Открыть обращение"]
+    assert decided.button_labels == ["Отозвать решение", "Открыть обращение"]
 
     news = await olena.expect(f"Погоджено · {code}")
     assert "Погоджено 250,00\xa0USD (Повернення коштів) — Dmytro." in news.text
@@ -127,8 +132,9 @@ async def test_story_in_three_languages(harness: Harness) -> None:
     await olena.expect("Статус: відкрите")
     await ask_refund(olena, "100", "Запросити погодження", new_case=False)
     assert "Sarah (менеджер)" in olena.bot_messages[-1].text
-    card = await sarah.expect(f"Approval needed · {code}")
-    assert "Olena asks for $100.00 (refund)" in card.text
+    card = await sarah.expect(f"for {code} · Olena")
+    assert card.text.startswith(f"$100.00 refund for {code} · Olena · Waiting\n")
+    assert "Already given on this case: $250.00 refund." in card.text
     await sarah.press("Approve part", card)
     await sarah.expect("How much do you approve, up to $100.00?")
     for typed, reply in [
@@ -162,8 +168,8 @@ async def test_two_supervisors_tap_at_once(harness: Harness) -> None:
     olena, dmytro, ivan = people["olena"], people["dmytro"], people["ivan"]
     code = await ask_refund(olena, "120", "Запросити погодження")
     assert "Dmytro, Ivan (керівник зміни)" in olena.bot_messages[-1].text
-    card_d = await dmytro.expect(f"Нужно одобрение · {code}")
-    card_i = await ivan.expect(f"Потрібне погодження · {code}")
+    card_d = await dmytro.expect(f"{code} · Olena")
+    card_i = await ivan.expect(f"{code} · Olena")
 
     # Both taps are queued before the bot takes either.
     await dmytro.press("Одобрить", card_d)
@@ -191,7 +197,10 @@ async def test_two_supervisors_tap_at_once(harness: Harness) -> None:
     # Both cards now say who decided, with no decision buttons left.
     assert f"Одобрено ({decider.name}, 11:00)." in d.text
     assert f"Погоджено ({decider.name}, 11:00)." in i.text
-    assert d.button_labels == ["Открыть обращение"] and i.button_labels == ["Відкрити звернення"]
+    # Undo only on the winner's own card.
+    won, lost = (d, i) if decider.name == "Dmytro" else (i, d)
+    assert won.button_labels[0] in ("Отозвать решение", "Відкликати рішення")
+    assert lost.button_labels in (["Открыть обращение"], ["Відкрити звернення"])
     news = await olena.expect(f"Погоджено · {code}")
     assert f"— {decider.name}." in news.text
 
@@ -202,7 +211,7 @@ async def test_sla_reminds_then_climbs_to_the_manager(harness: Harness) -> None:
     clock = harness.services.clock
     assert isinstance(clock, FrozenClock)
     code = await ask_refund(olena, "120", "Запросити погодження")
-    card = await dmytro.expect(f"Нужно одобрение · {code}")
+    card = await dmytro.expect(f"{code} · Olena")
 
     clock.advance(timedelta(minutes=14))
     await harness.services.escalations.run_due()
@@ -211,15 +220,15 @@ async def test_sla_reminds_then_climbs_to_the_manager(harness: Harness) -> None:
 
     clock.advance(timedelta(minutes=1))  # the SLA (15 min) is over: a reminder
     await harness.services.escalations.run_due()
-    reminder = await dmytro.expect(f"Напоминание · нужно одобрение · {code}")
-    assert "Запрос в 11:00, ждёт 15 минут." in reminder.text
+    reminder = await dmytro.expect(f"Напоминание · 120,00\xa0$, возврат денег · {code}")
+    assert "Ждёт 15 минут, с 11:00." in reminder.text
     assert "Одобрить" in reminder.button_labels
     assert not any(code in m.text for m in sarah.bot_messages)
 
     clock.advance(timedelta(minutes=15))  # twice the SLA: up to the manager
     await harness.services.escalations.run_due()
-    climbed = await sarah.expect(f"Approval needed · {code}")
-    assert "Olena asks for $120.00 (refund)" in climbed.text
+    climbed = await sarah.expect(f"for {code} · Olena")
+    assert f"$120.00 refund for {code} · Olena" in climbed.text
     still = await olena.expect(f"Досі чекає · {code}")
     assert "надіслано вище — Sarah (менеджер)" in still.text
 
@@ -260,13 +269,13 @@ async def test_queue_lists_what_waits_oldest_first(harness: Harness) -> None:
     await dmytro.send("/queue")
     queue = await dmytro.expect("Очередь на одобрение")
     lines = queue.text.splitlines()
-    assert lines[1].startswith(f"• {first} · 120,00\xa0$ · Возврат денег · Olena, ждёт 3")
-    assert lines[2].startswith(f"• {second} · 90,00\xa0$")
-    assert "Открытые обращения вашей команды" in queue.text
-    assert queue.button_labels == [first, second]
+    assert lines[1] == "2 запроса ждут вашего решения; 2 открытых обращения в команде Front desk"
+    assert lines[3] == f"• {first} · Olena, 120,00\xa0$, возврат денег · ждёт 3 минуты"
+    assert lines[4].startswith(f"• {second} · Olena, 90,00\xa0$")
+    assert queue.button_labels == [first, second, "Открытые обращения команды (2)"]
     await dmytro.press(first, queue)
-    card = await dmytro.expect(f"Нужно одобрение · {first}")
-    assert card.message_id == queue.message_id
+    card = await dmytro.expect(where=lambda m: first in m.text and "Одобрить" in m.button_labels)
+    assert card.message_id != queue.message_id  # below the queue, which stays
 
 
 async def forge(user: SandboxUser, action: str, escalation_id: int) -> str | None:
@@ -283,7 +292,7 @@ async def test_forged_and_late_decisions_change_nothing(harness: Harness) -> Non
     people = await staff(harness)
     olena, dmytro, sarah = people["olena"], people["dmytro"], people["sarah"]
     code = await ask_refund(olena, "120", "Запросити погодження")
-    await dmytro.expect(f"Нужно одобрение · {code}")
+    await dmytro.expect(f"{code} · Olena")
     async with harness.db.reading() as session:
         escalation_id = (await session.scalars(select(Escalation.id))).one()
 
@@ -361,8 +370,8 @@ async def test_a_blocked_approver_is_reported_and_replaced(harness: Harness) -> 
     notice = await sarah.expect("Dmytro blocked the bot")
     assert "no longer gets notifications" in notice.text
     # Dmytro was the only supervisor: the request goes up to the manager at once.
-    card = await sarah.expect(f"Approval needed · {code}")
-    assert "Olena asks for $120.00 (refund)" in card.text
+    card = await sarah.expect(f"for {code} · Olena")
+    assert f"$120.00 refund for {code} · Olena" in card.text
     async with harness.db.reading() as session:
         member = (await session.scalars(select(Member).where(Member.name == "Dmytro"))).one()
         dead = await session.scalar(
@@ -380,11 +389,11 @@ async def test_deny_with_typed_reason_then_take_over(harness: Harness) -> None:
     people = await staff(harness)
     olena, dmytro = people["olena"], people["dmytro"]
     code = await ask_refund(olena, "120", "Запросити погодження")
-    card = await dmytro.expect(f"Нужно одобрение · {code}")
+    card = await dmytro.expect(f"{code} · Olena")
     await dmytro.press("Отказать", card)
     await dmytro.expect("Почему? Выберите причину или напишите свою.")
     await dmytro.press("Назад")
-    await dmytro.expect(f"Нужно одобрение · {code}")
+    await dmytro.expect(f"{code} · Olena")
     await dmytro.press("Отказать")
     await dmytro.expect("Почему?")
     await dmytro.send("Гостю уже дали <b>ужин</b>")
@@ -398,7 +407,7 @@ async def test_deny_with_typed_reason_then_take_over(harness: Harness) -> None:
     await olena.press("Відкрити звернення", news)
     await olena.expect("Статус: відкрите")
     await ask_refund(olena, "150", "Запросити погодження", new_case=False)
-    card = await dmytro.expect(f"Нужно одобрение · {code}")
+    card = await dmytro.expect(f"{code} · Olena")
     await dmytro.press("Взять на себя", card)
     await dmytro.expect("Взято на себя (Dmytro, 11:00).")
     taken = await olena.expect(f"Узято на себе · {code}")

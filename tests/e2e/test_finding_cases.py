@@ -4,9 +4,11 @@ and amounts typed the way people type them."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from bot.clock import FrozenClock
 from bot.db.models import Case
 from bot.sandbox import SandboxUser
 from tests.e2e.harness import Harness
@@ -200,14 +202,14 @@ async def test_my_cases_open_only_or_all_and_by_customer(harness: Harness) -> No
 
     await olena.tap("Мої звернення")
     mine = await olena.expect("Мої звернення")
-    assert f"• {waiting} · Очікування · відкрите" in mine.text
+    assert f"• {waiting} · 412 · Другий · 1 хв" in mine.text
     assert done not in mine.text
     assert mine.button_labels[-2:] == ["✓ Лише відкриті", "Усі"]
     assert "Звернення клієнта: введіть /my і його номер, наприклад /my 412." in mine.text
 
     await olena.press("Усі")
     everything = await olena.expect(where=lambda m: "✓ Усі" in m.button_labels)
-    assert f"• {done} · Очікування · вирішене" in everything.text
+    assert f"• {done} · 305 · Перший · 1 хв · вирішене" in everything.text
     assert {done, waiting, again} <= set(everything.button_labels)
 
     await olena.send("/my 305")
@@ -224,6 +226,39 @@ async def test_my_cases_open_only_or_all_and_by_customer(harness: Harness) -> No
     await olena.send("/my 999")
     nobody = await olena.expect("Звернення клієнта 999")
     assert "Звернень цього клієнта, доступних вам, немає." in nobody.text
+
+
+async def test_my_lines_show_customer_snippet_and_age_and_voided_only_under_all(
+    harness: Harness,
+) -> None:
+    olena = await frontline(harness)
+    clock = harness.services.clock
+    assert isinstance(clock, FrozenClock)
+    long = await log_case(
+        olena, "412", "Вода <b>капає</b> з ванни всю ніч, гість просить інший номер"
+    )
+    clock.advance(timedelta(hours=1))
+    short = await log_case(olena, None, "Холодна вода")
+    clock.advance(timedelta(minutes=5))
+    wrong = await log_case(olena, "305", "Помилкове звернення")
+    member = (await harness.services.context.load_by_id(1002)).member
+    assert member is not None
+    voided = await harness.services.cases.find(member, wrong)
+    await harness.services.lifecycle.void(member, voided.id)
+    clock.advance(timedelta(hours=2))
+
+    await olena.send("/my")
+    mine = await olena.expect("Мої звернення")
+    # Cut at a word, typed markup shown as typed (escaped).
+    assert f"• {long} · 412 · Вода <b>капає</b> з ванни всю ніч… · 3 год" in mine.text
+    assert f"• {short} · Холодна вода · 2 год" in mine.text
+    assert wrong not in mine.text and wrong not in mine.button_labels
+    assert mine.button_labels[-2:] == ["✓ Лише відкриті", "Усі"]
+
+    await olena.press("Усі")
+    everything = await olena.expect(where=lambda m: "✓ Усі" in m.button_labels)
+    assert f"• {wrong} · 305 · Помилкове звернення · 2 год · анульоване" in everything.text
+    assert everything.text.index(wrong) < everything.text.index(long)  # newest first
 
 
 async def test_my_cases_pages_keep_the_filter(harness: Harness) -> None:

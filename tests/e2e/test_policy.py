@@ -3,8 +3,13 @@ file, which is checked, explained and activated only on confirmation."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
+from bot.clock import FrozenClock
+from bot.render.callbacks import PolicyPage
+from bot.sandbox import SandboxUser
 from tests.e2e.harness import Harness
 from tests.e2e.test_onboarding import invite_via_bot, join, owner_joins
 
@@ -92,3 +97,107 @@ async def test_wrong_currency_and_non_admin_uploads_are_refused(harness: Harness
     await olena.send_document(HOTEL.encode(), "hotel.toml")
     assert (await olena.expect()).text == "Змінити політику може лише адміністратор."
     assert (await harness.services.policies.in_force(1)).version == 1
+
+
+async def test_a_manager_reads_every_roles_page_and_the_last_changes(
+    harness: Harness, clock: FrozenClock
+) -> None:
+    sarah = await owner_joins(harness)
+    code = await invite_via_bot(sarah, "Manager", "No team", "1 person")
+    mykola = harness.user(1003, "Mykola", "uk")
+    await join(mykola, code, "Українська", "Приєднатися")
+
+    # The default policy: his own rules, the buttons of every role's page, his own ticked.
+    await mykola.send("/policy")
+    own = await mykola.expect("Політика · версія 1")
+    assert "Ваші повноваження · менеджер" in own.text
+    assert own.button_labels == [
+        "Працівник першої лінії",
+        "Керівник зміни",
+        "✓ Менеджер",
+        "Адміністратор",
+        "Зміни",
+    ]
+    await mykola.press("Зміни", own)
+    first = await mykola.expect("зміни")
+    assert first.message_id == own.message_id
+    assert "Це перша версія: порівнювати немає з чим." in first.text
+    assert "Активовано 11:00." in first.text  # made with the organisation, by no one
+
+    # Sarah activates the hotel's policy a day later, at 14:05 in Kyiv.
+    clock.advance(timedelta(days=1, hours=3, minutes=5))
+    await sarah.send_document((await hotel_in_kyiv(harness)).encode(), "hotel.toml")
+    await sarah.expect("New policy · version 2")
+    await sarah.press("Activate")
+    await sarah.expect("Policy version 2 is in force.")
+
+    # The frontline page in Ukrainian: limits in words, the approver, presets, the SLA.
+    await mykola.send("/policy")
+    own = await mykola.expect("Політика · версія 2")
+    await mykola.press("Працівник першої лінії", own)
+    frontline = await mykola.expect("Працівник першої лінії\nБез погодження:")
+    assert "• 2\xa0000,00\xa0USD на клієнта на день" in frontline.text
+    assert "2\xa0000,00\xa0USD" in frontline.bold
+    assert "Понад ці ліміти має погодити керівник зміни." in frontline.text
+    assert "Ваучер: 50,00\xa0USD · 150,00\xa0USD · 300,00\xa0USD, також на картці звернення" in (
+        frontline.text
+    )
+    assert "Вибачення: безкоштовно" in frontline.text
+    assert "Відповідь на запит на погодження — протягом 15 хвилин." in frontline.text
+    assert "[roles" not in frontline.text and "amount =" not in frontline.text  # no TOML
+    assert "✓ Працівник першої лінії" in frontline.button_labels
+    await mykola.press("Керівник зміни", frontline)
+    supervisor = await mykola.expect("Керівник зміни\nБез погодження:")
+    assert "• 20\xa0000,00\xa0USD на працівника на тиждень" in supervisor.text
+    assert "Понад ці ліміти має погодити менеджер." in supervisor.text
+
+    # The Changes page: what version 2 changed, who activated it and when.
+    await mykola.press("Зміни", supervisor)
+    changes = await mykola.expect("Політика · версія 2 · зміни")
+    assert "Активовано (Sarah, 14:05)." in changes.text
+    assert "Що змінилося порівняно з версією 1:" in changes.text
+    assert "Вечеря" in changes.text
+    assert "✓ Зміни" in changes.button_labels
+
+    # The same pages in English, for the admin.
+    await sarah.send("/policy")
+    rules = await sarah.expect("Policy · version 2")
+    assert "✓ Admin" in rules.button_labels and "Get the file" in rules.button_labels
+    await sarah.press("Frontline staff", rules)
+    page = await sarah.expect("Frontline staff\nWithout approval:")
+    assert "• $2,000.00 per customer per day" in page.text
+    assert "Above these limits, a supervisor must approve." in page.text
+    assert "Voucher: $50.00 · $150.00 · $300.00, also on the case card" in page.text
+    assert "An answer to an approval request is due within 15 minutes." in page.text
+    await sarah.press("Supervisor", page)
+    page = await sarah.expect("Supervisor\nWithout approval:")
+    assert "• $5,000.00 per customer per day" in page.text
+    assert "• $20,000.00 per employee per week" in page.text
+    assert "Above these limits, a manager must approve." in page.text
+    await sarah.press("Changes", page)
+    changes = await sarah.expect("Policy · version 2 · changes")
+    assert "Activated by Sarah, 2:05\u202fPM." in changes.text
+    assert "New remedy: Dinner." in changes.text
+
+
+async def test_frontline_keeps_to_their_own_rules(harness: Harness) -> None:
+    sarah = await owner_joins(harness)
+    code = await invite_via_bot(sarah, "Frontline", "Front desk", "1 person")
+    olena = harness.user(1002, "Olena", "uk")
+    await join(olena, code, "Українська", "Приєднатися")
+    await olena.send("/policy")
+    rules = await olena.expect("Політика · версія 1")
+    assert not rules.buttons
+    for view in ("supervisor", "manager", "changes"):
+        before = len(olena.callback_answers)
+        await olena.press_data(PolicyPage(view=view).pack(), rules.message_id)
+        await harness.sandbox.wait_for(partial(answered, olena, before), 10)
+        answer = olena.callback_answers[-1]
+        assert answer.text == "Це недоступно для вашої ролі." and answer.show_alert
+    await harness.settle()
+    assert olena.last is not None and olena.last.message_id == rules.message_id
+    assert "Ваші повноваження · працівник першої лінії" in olena.last.text
+
+
+def answered(user: SandboxUser, seen: int) -> bool | None:
+    return True if len(user.callback_answers) > seen else None

@@ -7,6 +7,7 @@ import csv
 from datetime import UTC, datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from bot.cli import main
@@ -41,26 +42,24 @@ def test_preview_and_export(
     text = (out / "digest-ru.html").read_text(encoding="utf-8")
     assert "Недельный отчёт · Kyiv Hotel" in text and "16 нояб. – 22 нояб. 2026" in text
     assert (out / "digest-ru.png").read_bytes().startswith(b"\x89PNG")
-    assert (
-        main(
-            [
-                "export",
-                "--org",
-                "1",
-                "--from",
-                "2026-11-16",
-                "--to",
-                "2026-11-22",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
-    with (out / "events.csv").open(encoding="utf-8") as events:
-        assert next(csv.reader(events)) == ["case", "at", "kind", "actor", "details"]
-    with (out / "cases.csv").open(encoding="utf-8") as cases:
+    export = ["export", "--org", "1", "--from", "2026-11-16", "--to", "2026-11-22"]
+    assert main([*export, "--out", str(out)]) == 0
+    book = openpyxl.load_workbook(out / "casebot_2026-11-16_2026-11-22.xlsx")
+    assert book.sheetnames == ["Cases", "Events", "Spends", "Surveys"]
+    assert book["Cases"].max_row == 8  # the header and seven cases, the voided one too
+    dotted = ["export", "--org", "1", "--from", "16.11.2026", "--to", "22.11.2026"]
+    assert main([*dotted, "--lang", "uk", "--csv", "--out", str(out)]) == 0
+    with (out / "events_2026-11-16_2026-11-22.csv").open(encoding="utf-8-sig") as events:
+        assert next(csv.reader(events))[:4] == [
+            "Звернення",
+            "Статус звернення",
+            "Час (Europe/Kyiv)",
+            "Подія",
+        ]
+    with (out / "cases_2026-11-16_2026-11-22.csv").open(encoding="utf-8-sig") as cases:
         assert len(list(csv.DictReader(cases))) == 7
+    assert main([*export[:-1], "2026-12-31", "--out", str(out)]) == 2
+    assert "ends after today" in capsys.readouterr().err
     assert main(["digest", "--org", "9", "--week", "2026-W47", "--out", str(out)]) == 1
     assert main(["digest", "--org", "1", "--week", "week 47", "--out", str(out)]) == 2
     assert "write it as YYYY-Www" in capsys.readouterr().err

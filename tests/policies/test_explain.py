@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from policies.engine import decide
-from policies.explain import describe_rules, diff_policies, explain, per, role_name
+from policies.explain import describe_role, describe_rules, diff_policies, explain, per, role_name
 from policies.loader import load_policy
 from policies.model import RoleRules
 
@@ -282,3 +282,41 @@ def test_a_role_takes_the_form_its_slot_needs(role: str, forms: dict[str, tuple[
     assert f"Понад ліміти звертайтеся до {forms['uk'][1]}." in said["uk"]
     assert f"Сверх лимитов обращайтесь к {forms['ru'][1]}." in said["ru"]
     assert f"Above your limits, ask {forms['en'][1]}." in said["en"]
+
+
+def test_a_roles_page_as_a_manager_reads_it() -> None:
+    """Each limit in words (one restricted to refunds), the approver in the form its sentence
+    needs, what the role may not give, the one-tap amounts and the SLA — no TOML."""
+    rules = HOTEL.roles["frontline"]
+    refunds = replace(rules.limits[0], amount=D(300), scope="case", interval="per_case")
+    policy = replace(
+        HOTEL,
+        roles={
+            **HOTEL.roles,
+            "frontline": replace(
+                rules,
+                limits=(rules.limits[0], replace(refunds, remedies=("refund",))),
+                forbidden=("upgrade",),
+            ),
+        },
+    )
+    en = plain(describe_role(policy, "frontline", "en")).splitlines()
+    assert en[:5] == [
+        "Without approval:",
+        "• $2,000.00 per customer per day",
+        "• only Refund: $300.00 per case",
+        "Above these limits, a supervisor must approve.",
+        "May not give: Upgrade.",
+    ]
+    assert "• Voucher: $50.00 · $150.00 · $300.00, also on the case card" in en
+    assert "• Apology: costs nothing" in en
+    assert "Upgrade:" not in " ".join(en)
+    uk = plain(describe_role(policy, "frontline", "uk"))
+    assert "• лише Повернення коштів: 300,00 USD на звернення" in uk
+    assert "Понад ці ліміти має погодити керівник зміни." in uk
+    ru = plain(describe_role(policy, "supervisor", "ru"))
+    assert "Сверх этих лимитов должен одобрить менеджер." in ru
+    assert "• 20 000,00 $ на сотрудника в неделю" in ru
+    manager = plain(describe_role(HOTEL, "manager", "en")).splitlines()
+    assert manager[0] == "No spending limit." and "Nobody approves" not in " ".join(manager)
+    assert "• Dinner: the amount is typed" in manager

@@ -251,7 +251,7 @@ const TOUR = [
   ["A refund of $2,600: more than her authority", async () => { await tap("Повернення коштів"); await see("Скільки"); await send("2600"); }],
   ["She asks approval for all of it", async () => { await tap("Запросити погодження"); await see("Запит на погодження"); }],
   ["Dmytro, the shift supervisor, gets the card in Russian", async () => { await use(PERSONA("Dmytro")); await see("Нужно одобрение"); }],
-  ["One tap decides", async () => { await tap("Одобрить"); await see("Решение принято"); }],
+  ["A large amount: one tap, and one more to be sure", async () => { await tap("Одобрить"); await see("Одобрить 2"); await tap("Одобрить"); await see("Решение принято"); }],
   ["Olena gets the answer in Ukrainian and gives the refund", async () => { await use(PERSONA("Olena")); await tap("Дати зараз"); await see("Записано"); }],
   ["Sarah, the manager, reads the Monday digest", async () => { await use(PERSONA("Sarah")); await see("Weekly digest"); }],
 ];
