@@ -8,7 +8,7 @@ from contextlib import suppress
 
 from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
@@ -124,13 +124,18 @@ async def ask_the_customer(
 @routes.message(Command("case"))
 @routes.message(FindCase.card, Typed())
 async def open_by_code(
-    message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
+    message: Message,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+    bot: Bot,
+    command: CommandObject | None = None,
 ) -> None:
     """/case K-7Q4F (or 7q4f, k 7q4f): the card; without a code, my open cases and a step
-    that waits for one."""
+    that waits for one (the step's typed code comes here too, without a command)."""
     assert ctx.member is not None
-    typed = typed_code(message)
-    at_step = not (message.text or "").startswith("/")
+    typed = typed_code(message, command)
+    at_step = command is None
     if not typed:
         await ask_for_code(message, ctx, services, state, reopen=False)
         return
@@ -164,11 +169,13 @@ async def find_again(
 
 @routes.message(Command("my"))
 @routes.message(KeyboardTap("my"))
-async def my_cases(message: Message, ctx: Context, services: Services) -> None:
-    """/my: my cases, open ones first; /my 412: that customer's cases."""
+async def my_cases(
+    message: Message, ctx: Context, services: Services, command: CommandObject | None = None
+) -> None:
+    """/my: my cases, open ones first; /my 412: that customer's cases (the keyboard's My
+    cases comes without a command, and without a customer)."""
     assert ctx.member is not None
-    text = message.text or ""
-    key = text.partition(" ")[2].strip() if text.startswith("/") else ""
+    key = (command.args or "").strip() if command is not None else ""
     found = await services.cases.listing(ctx.member, customer_key=key or None)
     policy = await policy_of(services, ctx)
     await show(message, *screens.my_cases(found, policy, ctx.locale, services.clock.now()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot
+from aiogram.filters import CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -21,10 +22,11 @@ class FindCase(StatesGroup):
     reopen = State()  # /reopen: the typed code starts reopening
 
 
-def typed_code(message: Message) -> str:
+def typed_code(message: Message, command: CommandObject | None) -> str:
     """The code after the command ("/case k-7q4f"), or the whole message typed at the step."""
-    text = message.text or ""
-    return text.partition(" ")[2].strip() if text.startswith("/") else text.strip()
+    if command is not None:
+        return (command.args or "").strip()
+    return (message.text or "").strip()
 
 
 async def ask_for_code(

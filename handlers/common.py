@@ -12,12 +12,14 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.db.models import Role
 from bot.render import errors, onboarding
 from bot.render.callbacks import Cancel, OrgPick
 from bot.render.common import cancel_button as cancel_key
 from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
+from handlers.filters import RoleAtLeast
 from handlers.menu import set_member_menu
 from handlers.routing import Routes
 from handlers.screens import show
@@ -104,13 +106,16 @@ async def outdated(query: CallbackQuery) -> None:
     await query.answer(onboarding.outdated_button(), show_alert=False)
 
 
+@routes.message(F.text.startswith("/"), RoleAtLeast(Role.FRONTLINE))
+async def unknown_command(message: Message) -> None:
+    """A command no router took: said so, never read as the text a step waits for."""
+    await message.answer(_("There is no such command. See /help for what I can do."))
+
+
 @routes.message(F.text | F.photo | F.document | F.voice)
 async def unexpected(message: Message, ctx: Context, state: FSMContext) -> None:
     if ctx.member is None:
         await message.answer(_("Please finish joining with the buttons above, or /cancel."))
-        return
-    if (message.text or "").startswith("/"):
-        await message.answer(_("There is no such command. See /help for what I can do."))
         return
     if await state.get_state():
         # The step's own message may have scrolled off: a way out is right here.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -202,13 +202,19 @@ async def reopen_with_reason(
 @routes.message(Command("reopen"))
 @routes.message(FindCase.reopen, Typed())
 async def reopen_typed(
-    message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
+    message: Message,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+    bot: Bot,
+    command: CommandObject | None = None,
 ) -> None:
     """/reopen K-7Q4F (or 7q4f): asks the reason, or says why not; without a code, my cases
-    that can still be reopened, and a step that waits for the code."""
+    that can still be reopened, and a step that waits for the code (the step's typed code
+    comes here too, without a command)."""
     assert ctx.member is not None
-    typed = typed_code(message)
-    at_step = not (message.text or "").startswith("/")
+    typed = typed_code(message, command)
+    at_step = command is None
     if not typed:
         await ask_for_code(message, ctx, services, state, reopen=True)
         return

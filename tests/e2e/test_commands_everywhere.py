@@ -97,6 +97,9 @@ async def test_every_typed_step_of_the_floor_takes_commands_as_commands(
     await olena.expect("Опишіть проблему")
     await olena.tap("Повноваження")
     await olena.expect("Ваші повноваження зараз")
+    await olena.send("/nosuchthing")  # an unknown command is said so, not taken as text
+    unknown = await olena.expect("Такої команди немає")
+    assert unknown.text == "Такої команди немає. Що я вмію — у /help."
     await olena.send("Офіціант нагрубив")  # the step is still open
     await olena.expect("Хто клієнт?")
     await olena.send("/cancel")
