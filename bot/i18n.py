@@ -14,9 +14,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import (
     format_date,
-    format_datetime,
     format_time,
-    format_timedelta,
     get_datetime_format,
 )
 from babel.messages.catalog import Catalog
@@ -87,33 +85,30 @@ _HOME_FORMAT = {
 }
 
 
-def format_money(amount: Decimal, currency: str, locale: str) -> str:
+def _money_locale(currency: str, locale: str) -> Locale:
+    """Babel's locale for money: in English, a currency without a symbol of its own there is
+    written as at home (UAH as "₴1,500.00", not "UAH1,500.00")."""
     where = babel_locale(locale)
     if locale == "en" and get_currency_symbol(currency, locale=where) == currency:
         where = Locale.parse(_HOME_FORMAT.get(currency, str(where)))
-    return format_currency(amount, currency, locale=where)
+    return where
+
+
+def format_money(amount: Decimal, currency: str, locale: str) -> str:
+    return format_currency(amount, currency, locale=_money_locale(currency, locale))
 
 
 def format_money_short(amount: Decimal, currency: str, locale: str) -> str:
     """For buttons: "$150" rather than "$150.00" when the amount is whole."""
     if amount != amount.to_integral_value():
         return format_money(amount, currency, locale)
-    where = babel_locale(locale)
-    if locale == "en" and get_currency_symbol(currency, locale=where) == currency:
-        where = Locale.parse(_HOME_FORMAT.get(currency, str(where)))
+    where = _money_locale(currency, locale)
     pattern = where.currency_formats["standard"].pattern.replace(".00", "")
     return format_currency(amount, currency, format=pattern, locale=where, currency_digits=False)
 
 
 def format_number(value: Decimal | int, locale: str) -> str:
     return format_decimal(value, locale=babel_locale(locale))
-
-
-def format_moment(moment: datetime, timezone: str, locale: str, fmt: str = "medium") -> str:
-    """An aware UTC moment shown in the organisation's timezone."""
-    from zoneinfo import ZoneInfo
-
-    return format_datetime(moment, fmt, tzinfo=ZoneInfo(timezone), locale=babel_locale(locale))
 
 
 # The full date, one style per language: uk and ru "25.11.2026", en "Nov 25, 2026".
@@ -163,20 +158,34 @@ def format_waiting(delta: timedelta, locale: str) -> str:
     """How long something waits, in its largest whole unit and the case the verb needs:
     "waiting 2 weeks", ru "ждёт 1 неделю", uk "чекає 5 тижнів" (Babel has only the nominative)."""
     tr = translations(locale)
+    count, unit = _largest_unit(delta)
+    if unit == "week":
+        return tr.ngettext("waiting {count} week", "waiting {count} weeks", count).format(
+            count=count
+        )
+    if unit == "day":
+        return tr.ngettext("waiting {count} day", "waiting {count} days", count).format(count=count)
+    if unit == "hour":
+        return tr.ngettext("waiting {count} hour", "waiting {count} hours", count).format(
+            count=count
+        )
+    return tr.ngettext("waiting {count} minute", "waiting {count} minutes", count).format(
+        count=count
+    )
+
+
+def _largest_unit(delta: timedelta) -> tuple[int, str]:
+    """A duration as a whole number of its largest unit: week, day, hour or minute (at least
+    one minute)."""
     minutes = max(int(delta.total_seconds() // 60), 1)
     hours, days = minutes // 60, minutes // (60 * 24)
     if days >= 7:
-        n = days // 7
-        return tr.ngettext("waiting {count} week", "waiting {count} weeks", n).format(count=n)
-    if days >= 1:
-        return tr.ngettext("waiting {count} day", "waiting {count} days", days).format(count=days)
-    if hours >= 1:
-        return tr.ngettext("waiting {count} hour", "waiting {count} hours", hours).format(
-            count=hours
-        )
-    return tr.ngettext("waiting {count} minute", "waiting {count} minutes", minutes).format(
-        count=minutes
-    )
+        return days // 7, "week"
+    if days:
+        return days, "day"
+    if hours:
+        return hours, "hour"
+    return minutes, "minute"
 
 
 def parse_day(text: str, locale: str) -> date | None:
@@ -191,10 +200,6 @@ def parse_day(text: str, locale: str) -> date | None:
     except ValueError:
         return None
     return None
-
-
-def format_duration(delta: timedelta, locale: str) -> str:
-    return format_timedelta(delta, threshold=1.1, locale=babel_locale(locale))
 
 
 def format_span(seconds: float, locale: str) -> str:
@@ -225,17 +230,7 @@ def format_age(delta: timedelta, locale: str) -> str:
     "3 days", "2 wks" (uk "2 год", "3 дн.", ru "2 ч", "2 нед.")."""
     from babel.units import format_unit
 
-    minutes = max(int(delta.total_seconds() // 60), 1)
-    hours, days = minutes // 60, minutes // (60 * 24)
-    value, name = (
-        (days // 7, "week")
-        if days >= 7
-        else (days, "day")
-        if days
-        else (hours, "hour")
-        if hours
-        else (minutes, "minute")
-    )
+    value, name = _largest_unit(delta)
     return format_unit(value, f"duration-{name}", length="short", locale=babel_locale(locale))
 
 

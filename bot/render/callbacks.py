@@ -53,7 +53,7 @@ class SurveyStep(CallbackData, prefix="sv"):
 
 
 class EscalationStep(CallbackData, prefix="es"):
-    action: str  # ok | sure | part | partok | deny | why | take | back | use | show | undo
+    action: str  # ok | sure | part | partok | deny | why | take | back | use | undo
     escalation_id: int
     value: str = ""
 

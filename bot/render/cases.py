@@ -16,7 +16,7 @@ from aiogram.utils.i18n import ngettext
 from bot.i18n import format_age, format_money, format_money_short, format_when
 from bot.render import media
 from bot.render.callbacks import CaseStep
-from bot.render.common import cancel_button
+from bot.render.common import TEXT_LIMIT, cancel_button, in_sentence
 from bot.services.cases import CaseList, CaseView, TimelineEntry
 from bot.services.context import MemberView
 from bot.services.surveys import SurveyResult
@@ -206,9 +206,6 @@ def card(
     return _fitted(lines, history), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-TEXT_LIMIT = 4096  # Telegram's, in UTF-16 code units
-
-
 def _units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -225,15 +222,6 @@ def _fitted(lines: list[str], history: str | None) -> str:
     while _units(text) > TEXT_LIMIT and "\n" in text:
         text = text[: text.rfind("\n")]
     return text if _units(text) <= TEXT_LIMIT else text[: TEXT_LIMIT // 2]
-    *head, history = lines if lines and lines[-1].startswith("<b>") else (*lines, "")
-    entries = history.split("\n")
-    while len(entries) > 2 and _units("\n".join([*head, *entries])) > TEXT_LIMIT:
-        del entries[1]  # entries[0] is the History heading
-    text = "\n".join([*head, *entries]) if history else "\n".join(head)
-    while _units(text) > TEXT_LIMIT:
-        # A cut must not split a tag or an entity: cut on a line, then close nothing open.
-        text = text[: text.rfind("\n")] if "\n" in text else text[: TEXT_LIMIT - 1]
-    return text
 
 
 @dataclass(frozen=True)
@@ -458,11 +446,6 @@ def authority_screen(
 
 
 OUTCOME_LABELS = ("with_remedy", "without_remedy", "unsatisfied", "unresolvable")
-
-
-def in_sentence(label: str) -> str:
-    """A button's label ("With remedy") inside a sentence: "with remedy"."""
-    return label[:1].lower() + label[1:]
 
 
 def outcome_name(outcome: str) -> str:

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from functools import cache
 from html import escape
 
-from aiogram.types import BotCommand, InlineKeyboardButton, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.types import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n.lazy_proxy import LazyProxy
@@ -72,6 +78,32 @@ def language_buttons(selected: str | None) -> list[list[InlineKeyboardButton]]:
         for code, name in LANGUAGE_NAMES.items()
     ]
     return [row]
+
+
+TEXT_LIMIT = 4096  # Telegram's limit of a message's text, in UTF-16 code units
+
+
+def in_sentence(label: str) -> str:
+    """A label from a button or the policy ("Refund", "With remedy") inside a sentence."""
+    return label[:1].lower() + label[1:]
+
+
+def shortened(text: str, limit: int) -> str:
+    """At most `limit` characters, the cut marked with "…"."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def open_case_button(case_id: int) -> InlineKeyboardButton:
+    from bot.render.callbacks import CaseStep
+
+    return InlineKeyboardButton(
+        text=_("Open case"), callback_data=CaseStep(action="card", case_id=case_id).pack()
+    )
+
+
+def open_case_keyboard(case_id: int) -> InlineKeyboardMarkup:
+    """A notice's one way on: the case it is about."""
+    return InlineKeyboardMarkup(inline_keyboard=[[open_case_button(case_id)]])
 
 
 def cancel_button() -> InlineKeyboardButton:

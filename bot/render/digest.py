@@ -23,12 +23,11 @@ from bot.i18n import (
     format_span,
 )
 from bot.render.callbacks import StatsStep
+from bot.render.common import TEXT_LIMIT, shortened
 from bot.services.digests import Comparison, Content, Rendered
 from bot.services.metrics import Day, Figures, Recognition
 from policies.explain import interval_words
 from policies.model import Policy
-
-TEXT_LIMIT = 4096
 
 
 @dataclass(frozen=True)
@@ -286,14 +285,14 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
     if praise and praise.stories:
         lines += ["", _("<b>Stories for the morning meeting</b>")]
         for code, name, text in praise.stories:
-            short = text if len(text) <= 300 else text[:299] + "…"
+            short = shortened(text, 300)
             lines.append(
                 _("{code}, {name}: “{words}”").format(
                     code=code, name=escape(name), words=escape(short)
                 )
             )
     text = "\n".join(lines)
-    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
+    return shortened(text, TEXT_LIMIT)
 
 
 def chart_caption(data: DigestInput, locale: str) -> str:

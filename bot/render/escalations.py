@@ -11,8 +11,13 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import days_ago, format_money, format_waiting, format_when
 from bot.render import media
-from bot.render.callbacks import CaseStep, EscalationStep
-from bot.render.common import cancel_button
+from bot.render.callbacks import EscalationStep
+from bot.render.common import (
+    cancel_button,
+    in_sentence,
+    open_case_button,
+    shortened,
+)
 from bot.render.common import role_name as role_word
 from bot.services.escalations import EscalationView, Spent
 from policies.explain import per
@@ -27,23 +32,12 @@ def _button(text: str, action: str, view: EscalationView, value: str = "") -> In
     return InlineKeyboardButton(text=text, callback_data=data)
 
 
-def _open_case(case_id: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=_("Open case"), callback_data=CaseStep(action="card", case_id=case_id).pack()
-    )
-
-
 def _money(view: EscalationView, amount: Any, locale: str) -> str:
     return escape(format_money(amount, view.currency, locale))
 
 
 def _remedy(view: EscalationView, policy: Policy, locale: str) -> str:
     return escape(policy.remedy_label(view.remedy, locale))
-
-
-def _in_sentence(label: str) -> str:
-    """A policy's label ("Refund") inside a sentence: "(refund)"."""
-    return label[:1].lower() + label[1:]
 
 
 def _category(view: EscalationView, policy: Policy, locale: str) -> str:
@@ -76,7 +70,7 @@ def summary(view: EscalationView, policy: Policy, locale: str) -> str:
     "$600.00 refund for K-7Q4F · Olena · Noise"."""
     return _("{amount} {remedy} for {code} · {name} · {category}").format(
         amount=_money(view, view.amount, locale),
-        remedy=_in_sentence(_remedy(view, policy, locale)),
+        remedy=in_sentence(_remedy(view, policy, locale)),
         code=view.case_code,
         name=escape(view.requester.name),
         category=_category(view, policy, locale),
@@ -89,7 +83,7 @@ def _spent(
     items = []
     for item in spends:
         amount = _money(view, item.amount, locale)
-        remedy = _in_sentence(escape(policy.remedy_label(item.remedy, locale)))
+        remedy = in_sentence(escape(policy.remedy_label(item.remedy, locale)))
         if with_code:
             items.append(
                 _("{amount} {remedy} ({code})").format(
@@ -153,7 +147,7 @@ def _request_lines(view: EscalationView, policy: Policy, locale: str) -> list[st
         _("{name} asks for {amount} ({remedy})").format(
             name=escape(view.requester.name),
             amount=f"<b>{_money(view, view.amount, locale)}</b>",
-            remedy=_in_sentence(_remedy(view, policy, locale)),
+            remedy=in_sentence(_remedy(view, policy, locale)),
         )
     ]
     about = _category(view, policy, locale)
@@ -167,9 +161,7 @@ def _request_lines(view: EscalationView, policy: Policy, locale: str) -> list[st
 def _story(view: EscalationView) -> list[str]:
     """The problem as logged: the description (shortened) and the customer's own words."""
     lines = []
-    description = view.description
-    if len(description) > SNIPPET:
-        description = description[: SNIPPET - 1] + "…"
+    description = shortened(view.description, SNIPPET)
     if description:
         lines.append(escape(description))
     if view.customer_words:
@@ -212,7 +204,7 @@ def card(
             _button(_("Approve part"), "part", view),
             _button(_("Deny"), "deny", view),
         ],
-        [_button(_("Take over"), "take", view), _open_case(view.case_id)],
+        [_button(_("Take over"), "take", view), open_case_button(view.case_id)],
     ]
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -259,9 +251,9 @@ def decided_card(
         lines = [_("<b>Decided · {code}</b>").format(code=view.case_code)]
     lines += _request_lines(view, policy, locale)[:2]
     lines.append(outcome_line(view, policy, locale, now))
-    rows = [[_open_case(view.case_id)]]
+    rows = [[open_case_button(view.case_id)]]
     if undo and view.state == "decided" and not view.used:
-        rows = [[_button(_("Undo"), "undo", view), _open_case(view.case_id)]]
+        rows = [[_button(_("Undo"), "undo", view), open_case_button(view.case_id)]]
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -287,14 +279,16 @@ def undone_news(view: EscalationView, policy: Policy, locale: str, name: str) ->
             remedy=_remedy(view, policy, locale),
         ),
     ]
-    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[[_open_case(view.case_id)]])
+    return "\n".join(lines), InlineKeyboardMarkup(
+        inline_keyboard=[[open_case_button(view.case_id)]]
+    )
 
 
 def decision_news(view: EscalationView, policy: Policy, locale: str) -> Screen:
     """The requester's news, in their language."""
     who = escape(view.decided_by or "")
     remedy = _remedy(view, policy, locale)
-    rows = [[_open_case(view.case_id)]]
+    rows = [[open_case_button(view.case_id)]]
     if view.decision in ("approve", "part"):
         title = _("<b>Approved · {code}</b>").format(code=view.case_code)
         if view.decision == "approve":
@@ -309,7 +303,7 @@ def decision_news(view: EscalationView, policy: Policy, locale: str) -> Screen:
                 remedy=remedy,
             )
         lines = [title, body, _("Give it to the customer and record it here.")]
-        rows = [[_button(_("Give now"), "use", view), _open_case(view.case_id)]]
+        rows = [[_button(_("Give now"), "use", view), open_case_button(view.case_id)]]
     elif view.decision == "deny":
         lines = [
             _("<b>Denied · {code}</b>").format(code=view.case_code),
@@ -336,7 +330,9 @@ def climbed_news(view: EscalationView, policy: Policy, locale: str, names: list[
             role=role_word(view.approver_role or "manager"),
         ),
     ]
-    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[[_open_case(view.case_id)]])
+    return "\n".join(lines), InlineKeyboardMarkup(
+        inline_keyboard=[[open_case_button(view.case_id)]]
+    )
 
 
 def nobody_can_approve(view: EscalationView, policy: Policy, locale: str) -> Screen:
@@ -348,7 +344,9 @@ def nobody_can_approve(view: EscalationView, policy: Policy, locale: str) -> Scr
             "Call {name}, or change the policy."
         ).format(name=escape(view.requester.name)),
     ]
-    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[[_open_case(view.case_id)]])
+    return "\n".join(lines), InlineKeyboardMarkup(
+        inline_keyboard=[[open_case_button(view.case_id)]]
+    )
 
 
 def unreachable(name: str, org_name: str) -> str:

@@ -9,7 +9,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.render.callbacks import CaseStep
-from bot.render.common import cancel_button
+from bot.render.common import cancel_button, shortened
 
 Screen = tuple[str, InlineKeyboardMarkup]
 # Leaves room in Telegram's 1024-character caption for the title, in any language.
@@ -44,9 +44,7 @@ def media_buttons(
 def caption(code: str, description: str) -> str:
     """The case's code and its description, shortened to fit a caption's 1024 characters."""
     lines = [_("<b>Case {code}</b>").format(code=code)]
-    text = description.strip()
-    if len(text) > CAPTION_SNIPPET:
-        text = text[: CAPTION_SNIPPET - 1] + "…"
+    text = shortened(description.strip(), CAPTION_SNIPPET)
     if text:
         lines.append(escape(text))
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from aiogram.utils.i18n import ngettext
 from bot.i18n import format_money, format_waiting
 from bot.render.callbacks import QueueStep
 from bot.render.cases import case_line, state_name
+from bot.render.common import in_sentence
 from bot.services.queue import Counts, QueueItem, Requests, TeamCases
 from policies.model import Policy
 
@@ -46,17 +47,12 @@ def counts_line(counts: Counts) -> str:
     return f"{waiting}; {cases}"
 
 
-def _in_sentence(label: str) -> str:
-    """A policy's label ("Refund") inside a line: "refund"."""
-    return label[:1].lower() + label[1:]
-
-
 def request_line(item: QueueItem, policy: Policy, locale: str) -> str:
     return _("• {code} · {name}, {amount}, {remedy} · {waiting}").format(
         code=item.case_code,
         name=escape(item.requester),
         amount=f"<b>{escape(format_money(item.amount, item.currency, locale))}</b>",
-        remedy=escape(_in_sentence(policy.remedy_label(item.remedy, locale))),
+        remedy=escape(in_sentence(policy.remedy_label(item.remedy, locale))),
         waiting=escape(format_waiting(item.waiting, locale)),
     )
 

@@ -11,7 +11,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import LANGUAGE_NAMES
-from bot.render.callbacks import CaseStep, LanguagePick, SurveyStep
+from bot.render.callbacks import LanguagePick, SurveyStep
+from bot.render.common import open_case_keyboard, shortened
 from bot.services.surveys import SurveyAnswer
 
 Screen = tuple[str, InlineKeyboardMarkup]
@@ -98,24 +99,13 @@ def recorded() -> str:
     return _("Thank you, your answer is recorded.")
 
 
-def _snippet(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _open_case(case_id: int) -> InlineKeyboardMarkup:
-    button = InlineKeyboardButton(
-        text=_("Open case"), callback_data=CaseStep(action="card", case_id=case_id).pack()
-    )
-    return InlineKeyboardMarkup(inline_keyboard=[[button]])
-
-
 def _answer_lines(answer: SurveyAnswer) -> list[str]:
     lines = []
     if answer.ces is not None:
         lines.append(_("How easy: {ces} of 7").format(ces=answer.ces))
     if answer.comment:
         lines.append(
-            _("Comment: “{comment}”").format(comment=escape(_snippet(answer.comment, SNIPPET)))
+            _("Comment: “{comment}”").format(comment=escape(shortened(answer.comment, SNIPPET)))
         )
     return lines
 
@@ -129,7 +119,7 @@ def answered(answer: SurveyAnswer) -> Screen:
     ]
     if answer.low:
         lines.insert(0, _("⚠️ <b>Low score</b>"))
-    return "\n".join(lines + _answer_lines(answer)), _open_case(answer.case_id)
+    return "\n".join(lines + _answer_lines(answer)), open_case_keyboard(answer.case_id)
 
 
 def low_score(answer: SurveyAnswer) -> Screen:
@@ -139,7 +129,7 @@ def low_score(answer: SurveyAnswer) -> Screen:
         _("The customer rated {csat} of 5").format(csat=f"<b>{answer.csat}</b>"),
         _("Logged by {name}").format(name=escape(answer.reporter)),
     ]
-    return "\n".join(lines + _answer_lines(answer)), _open_case(answer.case_id)
+    return "\n".join(lines + _answer_lines(answer)), open_case_keyboard(answer.case_id)
 
 
 class BotSurveyNotices:
