@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 from aiogram import Bot, F
@@ -13,11 +14,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.render import cases as screens
-from bot.render import errors
 from bot.render import survey as survey_screens
 from bot.render.callbacks import CaseStep
 from bot.services import Services
-from bot.services.context import Context
+from bot.services.context import Context, MemberView
 from bot.services.errors import ServiceError
 from handlers.case_lookup import FindCase, ask_for_code, code_refused, typed_code
 from handlers.case_view import (
@@ -50,6 +50,26 @@ async def back_to_card(
         await refuse(query, error)
 
 
+async def _then_card(
+    query: CallbackQuery,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+    act: Callable[[MemberView, int], Awaitable[object]],
+    case_id: int,
+) -> None:
+    """A one-tap change to the case (void, withdraw): done, and the card shows it; or the
+    refusal, and nothing changes."""
+    assert ctx.member is not None
+    try:
+        await act(ctx.member, case_id)
+    except ServiceError as error:
+        await refuse(query, error)
+        return
+    await state.clear()
+    await show(query, *await card_screen(ctx, services, case_id))
+
+
 @routes.callback_query(CaseStep.filter(F.action == "void"))
 async def ask_void(
     query: CallbackQuery, callback_data: CaseStep, ctx: Context, services: Services
@@ -68,13 +88,7 @@ async def void(
     state: FSMContext,
 ) -> None:
     assert ctx.member is not None
-    try:
-        await services.lifecycle.void(ctx.member, callback_data.case_id)
-    except ServiceError as error:
-        await refuse(query, error)
-        return
-    await state.clear()
-    await show(query, *await card_screen(ctx, services, callback_data.case_id))
+    await _then_card(query, ctx, services, state, services.lifecycle.void, callback_data.case_id)
 
 
 @routes.callback_query(CaseStep.filter(F.action == "wd"))
@@ -87,13 +101,9 @@ async def withdraw_request(
 ) -> None:
     """The requester takes back what waits for approval; the approvers' cards say so."""
     assert ctx.member is not None
-    try:
-        await services.lifecycle.withdraw(ctx.member, callback_data.case_id)
-    except ServiceError as error:
-        await refuse(query, error)
-        return
-    await state.clear()
-    await show(query, *await card_screen(ctx, services, callback_data.case_id))
+    await _then_card(
+        query, ctx, services, state, services.lifecycle.withdraw, callback_data.case_id
+    )
 
 
 @routes.callback_query(CaseStep.filter(F.action == "survey"))
@@ -143,10 +153,7 @@ async def open_by_code(
         case = await services.cases.find(ctx.member, typed)
         text, markup = await card_screen(ctx, services, case.id)
     except ServiceError as error:
-        if at_step:
-            await code_refused(bot, ctx, state, error, reopen=False)
-        else:
-            await message.answer(errors.refusal(error))
+        await code_refused(message, bot, ctx, state, error, reopen=False, at_step=at_step)
         return
     if at_step:
         await next_step(bot, ctx.user.id, state, text, markup)

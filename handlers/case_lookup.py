@@ -52,8 +52,18 @@ async def ask_for_code(
 
 
 async def code_refused(
-    bot: Bot, ctx: Context, state: FSMContext, error: ServiceError, reopen: bool
+    message: Message,
+    bot: Bot,
+    ctx: Context,
+    state: FSMContext,
+    error: ServiceError,
+    reopen: bool,
+    at_step: bool,
 ) -> None:
-    """The typed code led nowhere: said below it; the step stays for another try."""
+    """The code led nowhere. Typed at the step: said below it, and the step stays for another
+    try; after the command: said, and that is all."""
+    if not at_step:
+        await message.answer(errors.refusal(error))
+        return
     back = screens.back_button("find", "reopen" if reopen else "card")
     await step_error(bot, ctx.user.id, state, errors.refusal(error), back)

@@ -41,8 +41,9 @@ async def card_screen(ctx: Context, services: Services, case_id: int) -> tuple[s
     authority = None
     quick: list[screens.Preset] = []
     if case.state in ("open", "reopened", "escalated"):
-        authority = await services.cases.authority(ctx.member, first_money_remedy(policy), case.id)
-        quick = await quick_presets(ctx, services, policy, case.id)
+        first = first_money_remedy(policy)
+        authority = await services.cases.authority(ctx.member, first, case.id)
+        quick = await quick_presets(ctx, services, policy, case.id, {first: authority})
     deadline = await services.lifecycle.reopen_deadline(ctx.member, case.id)
     may_reopen = (
         deadline is not None
@@ -89,14 +90,19 @@ def offered(remedy: str, amounts: Iterable[Decimal], authority: Decision) -> lis
 
 
 async def quick_presets(
-    ctx: Context, services: Services, policy: Policy, case_id: int
+    ctx: Context,
+    services: Services,
+    policy: Policy,
+    case_id: int,
+    known: dict[str, Decision],
 ) -> list[screens.Preset]:
-    """The card's one-tap gives: the quick remedy's presets, marked where approval is due."""
+    """The card's one-tap gives: the quick remedy's presets, marked where approval is due
+    (`known`: authorities the card has read already, not read again)."""
     assert ctx.member is not None
     gives = quick_gives(policy, ctx.member.role)
     found: list[screens.Preset] = []
     for remedy in dict.fromkeys(remedy for remedy, _ in gives):
-        authority = await services.cases.authority(ctx.member, remedy, case_id)
+        authority = known.get(remedy) or await services.cases.authority(ctx.member, remedy, case_id)
         found += offered(remedy, (a for r, a in gives if r == remedy), authority)
     return found
 

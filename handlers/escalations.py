@@ -357,7 +357,7 @@ async def deny_with_typed_reason(
     )
 
 
-@routes.callback_query(EscalationStep.filter(F.action.in_({"back", "show"})))
+@routes.callback_query(EscalationStep.filter(F.action == "back"))
 async def back_to_card(
     query: CallbackQuery,
     callback_data: EscalationStep,

@@ -15,7 +15,7 @@ from bot.render import cases as screens
 from bot.render import errors
 from bot.render.callbacks import CaseStep
 from bot.services import Services
-from bot.services.cases import DESCRIPTION_LIMIT
+from bot.services.cases import DESCRIPTION_LIMIT, customer_key_of
 from bot.services.context import Context
 from bot.services.errors import ServiceError
 from handlers.case_view import (
@@ -94,7 +94,7 @@ async def take_customer(
     message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
 ) -> None:
     assert ctx.member is not None and message.text is not None
-    key = " ".join(message.text.split())
+    key = customer_key_of(message.text) or ""
     await state.update_data(customer=key)
     history_text = None
     open_case = None

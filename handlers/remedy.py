@@ -19,6 +19,7 @@ from bot.render import cases as screens
 from bot.render import errors
 from bot.render.callbacks import CaseStep
 from bot.services import Services
+from bot.services.cases import CaseView
 from bot.services.context import Context
 from bot.services.errors import ServiceError
 from handlers.case_view import (
@@ -50,6 +51,18 @@ class GiveRemedy(StatesGroup):
     confirm = State()
 
 
+async def _givable(
+    query: CallbackQuery, ctx: Context, services: Services, case_id: int
+) -> CaseView | None:
+    """The case, if this member may give on it now (open, reopened, or waiting for an
+    approval); else the refusal is shown and None returned."""
+    case = await case_or_refuse(query, ctx, services, case_id)
+    if case is not None and case.state not in ("open", "reopened", "escalated"):
+        await refuse(query, ServiceError("case_not_open"))
+        return None
+    return case
+
+
 @routes.callback_query(CaseStep.filter(F.action == "remedy"))
 async def pick_remedy(
     query: CallbackQuery,
@@ -58,14 +71,8 @@ async def pick_remedy(
     services: Services,
     state: FSMContext,
 ) -> None:
-    assert ctx.member is not None
-    try:
-        case = await services.cases.for_action(ctx.member, callback_data.case_id)
-    except ServiceError as error:
-        await refuse(query, error)
-        return
-    if case.state not in ("open", "reopened", "escalated"):
-        await refuse(query, ServiceError("case_not_open"))
+    case = await _givable(query, ctx, services, callback_data.case_id)
+    if case is None:
         return
     await state.set_state(GiveRemedy.remedy)
     await state.set_data({"case_id": case.id, "screen_id": message_id(query)})
@@ -157,11 +164,8 @@ async def quick_give(
     if amount is None or (remedy, amount) not in quick_gives(policy, ctx.member.role):
         await query.answer()
         return
-    case = await case_or_refuse(query, ctx, services, callback_data.case_id)
+    case = await _givable(query, ctx, services, callback_data.case_id)
     if case is None:
-        return
-    if case.state not in ("open", "reopened", "escalated"):
-        await refuse(query, ServiceError("case_not_open"))
         return
     await state.set_state(GiveRemedy.amount)
     await state.set_data(

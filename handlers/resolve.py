@@ -152,15 +152,29 @@ async def typed_note(
     try:
         await services.lifecycle.add_note(ctx.member, data["case_id"], message.text)
     except ServiceError as error:
-        if error.code == "note_too_long":
-            back = screens.back_button("card", case_id=data["case_id"])
-            await step_error(bot, ctx.user.id, state, errors.refusal(error), back)
-            return
-        await state.clear()
-        await message.answer(errors.refusal(error))
+        await _words_refused(message, ctx, state, bot, error, data["case_id"], ("note_too_long",))
         return
     await next_step(bot, ctx.user.id, state, *await card_screen(ctx, services, data["case_id"]))
     await state.clear()
+
+
+async def _words_refused(
+    message: Message,
+    ctx: Context,
+    state: FSMContext,
+    bot: Bot,
+    error: ServiceError,
+    case_id: int,
+    fixable: tuple[str, ...],
+) -> None:
+    """Typed words a case step could not take: a fault the person can mend (`fixable`) keeps
+    the step, with Back to the card; any other ends the dialogue with the reason."""
+    if error.code in fixable:
+        back = screens.back_button("card", case_id=case_id)
+        await step_error(bot, ctx.user.id, state, errors.refusal(error), back)
+        return
+    await state.clear()
+    await message.answer(errors.refusal(error))
 
 
 @routes.callback_query(CaseStep.filter(F.action == "reopen"))
@@ -188,12 +202,9 @@ async def reopen_with_reason(
     try:
         await services.lifecycle.reopen(ctx.member, data["case_id"], message.text)
     except ServiceError as error:
-        if error.code in ("reason_needed", "note_too_long"):
-            back = screens.back_button("card", case_id=data["case_id"])
-            await step_error(bot, ctx.user.id, state, errors.refusal(error), back)
-            return
-        await message.answer(errors.refusal(error))
-        await state.clear()
+        await _words_refused(
+            message, ctx, state, bot, error, data["case_id"], ("reason_needed", "note_too_long")
+        )
         return
     await state.clear()
     await next_step(bot, ctx.user.id, state, *await card_screen(ctx, services, data["case_id"]))
@@ -227,10 +238,7 @@ async def reopen_typed(
             policy = await policy_of(services, ctx)
             raise ServiceError("reopen_window_over", days=policy.reopen_window_days)
     except ServiceError as error:
-        if at_step:
-            await code_refused(bot, ctx, state, error, reopen=True)
-        else:
-            await message.answer(errors.refusal(error))
+        await code_refused(message, bot, ctx, state, error, reopen=True, at_step=at_step)
         return
     # At the step, the list's buttons go when the question comes.
     screen_id = (await state.get_data()).get("screen_id") if at_step else None

@@ -132,6 +132,11 @@ def case_code(typed: str) -> str | None:
     return "K-" + body
 
 
+def customer_key_of(typed: str | None) -> str | None:
+    """A customer key as stored: one space between words ("412", "Gold 1234"), or None."""
+    return " ".join((typed or "").split()) or None
+
+
 def _view(case: Case, spent_minor: int, currency: str) -> CaseView:
     return CaseView(
         id=case.id,
@@ -187,7 +192,7 @@ class CaseService:
             raise ServiceError("description_empty")
         if len(description) > DESCRIPTION_LIMIT:
             raise ServiceError("description_too_long", limit=DESCRIPTION_LIMIT)
-        key = " ".join((customer_key or "").split()) or None
+        key = customer_key_of(customer_key)
         if key and len(key) > CUSTOMER_KEY_LIMIT:
             raise ServiceError("customer_key_too_long", limit=CUSTOMER_KEY_LIMIT)
         if key and _PHONE.match(key) and not policy.customer_key_may_be_phone:
@@ -315,13 +320,8 @@ class CaseService:
                 if not anchor.customer_key:
                     raise ServiceError("no_such_case")
                 customer_key = anchor.customer_key
-            key = " ".join((customer_key or "").split()) or None
-            scope: Any = _mine(actor)
-            if key is not None:
-                scope = Case.customer_key == key
-                if not Role(member.role).at_least(Role.SUPERVISOR):
-                    scope = scope & _mine(actor)
-                scope = scope & (Case.org_id == actor.org_id)
+            key = customer_key_of(customer_key)
+            scope = _mine(actor) if key is None else _customers(actor, member, key)
 
             async def count(*where: Any) -> int:
                 found = await session.scalar(select(func.count()).select_from(Case).where(*where))
@@ -356,15 +356,14 @@ class CaseService:
 
     async def open_case_of_customer(self, actor: MemberView, customer_key: str) -> CaseView | None:
         """The newest open case of this customer that the member may add to, if any."""
-        key = " ".join(customer_key.split())
+        key = customer_key_of(customer_key)
+        if key is None:
+            return None
         async with self.db.reading() as session:
             member = await _active_member(session, actor)
-            where: Any = (Case.org_id == actor.org_id) & (Case.customer_key == key)
-            if not Role(member.role).at_least(Role.SUPERVISOR):
-                where = where & _mine(actor)
             case = await session.scalar(
                 select(Case)
-                .where(where, Case.state.in_(OPEN_STATES))
+                .where(_customers(actor, member, key), Case.state.in_(OPEN_STATES))
                 .order_by(Case.created_at.desc(), Case.id.desc())
                 .limit(1)
             )
@@ -892,6 +891,13 @@ def _mine(actor: MemberView) -> Any:
     )
 
 
+def _customers(actor: MemberView, member: Member, key: str) -> Any:
+    """A customer's cases this member may see: all of the organisation's for a supervisor
+    up, else only their own."""
+    scope = (Case.org_id == actor.org_id) & (Case.customer_key == key)
+    return scope if Role(member.role).at_least(Role.SUPERVISOR) else scope & _mine(actor)
+
+
 def _may_see(case: Case, member: Member) -> bool:
     """Who may open a case's card by its code: the people who may act on it."""
     return member.id in (case.reporter_id, case.owner_id) or Role(member.role).at_least(
@@ -900,11 +906,8 @@ def _may_see(case: Case, member: Member) -> bool:
 
 
 def _may_act_on(case: Case, member: Member) -> None:
-    if member.id in (case.reporter_id, case.owner_id):
-        return
-    if Role(member.role).at_least(Role.SUPERVISOR):
-        return
-    raise ServiceError("not_your_case")
+    if not _may_see(case, member):
+        raise ServiceError("not_your_case")
 
 
 async def _spent_on_case(session: AsyncSession, case_id: int) -> int:
