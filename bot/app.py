@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -13,11 +14,21 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import Update
 from aiogram.utils.i18n import I18n
 
 from bot.db.engine import Database
+from bot.db.unit import DuplicateUpdate
 from bot.fsm_storage import SqlStorage
-from bot.middlewares import Deduplicate, FloodControl, InFlight, LoadContext, MembershipGate
+from bot.middlewares import (
+    CommitAtEnd,
+    CommitBeforeSending,
+    Deduplicate,
+    FloodControl,
+    InFlight,
+    LoadContext,
+    MembershipGate,
+)
 from bot.outbox import OutboxSender
 from bot.render.catalog import make_i18n
 from bot.scheduler import run_scheduler
@@ -69,8 +80,9 @@ def make_dispatcher(
         team,
     )
 
-    dp = Dispatcher(storage=storage, events_isolation=isolation)
+    dp = UnitDispatcher(services.db, storage=storage, events_isolation=isolation)
     dp.update.outer_middleware(inflight)
+    dp.update.outer_middleware(CommitAtEnd(services.db))
     dp.update.outer_middleware(Deduplicate(services))
     dp.update.outer_middleware(FloodControl(settings.flood_rate, settings.flood_window_seconds))
     dp.update.outer_middleware(LoadContext(services, i18n))
@@ -103,6 +115,23 @@ def make_dispatcher(
     return dp
 
 
+class UnitDispatcher(Dispatcher):
+    """Each update is handled inside one unit of work (bot/db/unit.py): every middleware,
+    the dialogue state and the handler read in one transaction and write in one more."""
+
+    def __init__(self, db: Database, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.db = db
+
+    async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
+        try:
+            async with self.db.unit().bound():
+                return await super().feed_update(bot, update, **kwargs)
+        except DuplicateUpdate:
+            log.info("update %s was delivered again; skipped", update.update_id)
+            return None
+
+
 @dataclass
 class BotApp:
     """One running bot: polling, in-flight tracking and a clean stop."""
@@ -116,6 +145,7 @@ class BotApp:
 
     def __post_init__(self) -> None:
         self.bot = make_bot(self.token, self.api_url)
+        self.bot.session.middleware(CommitBeforeSending(self.services.db))
         self.storage, self.isolation = make_storage(self.settings, self.services.db, self.services)
         self.i18n = make_i18n()
         self.dp = make_dispatcher(

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.models import FsmState
+from bot.db.unit import UnitOfWork
 
 
 def _state_name(state: str | State | None) -> str | None:
@@ -22,6 +23,10 @@ def _state_name(state: str | State | None) -> str | None:
 
 
 class SqlStorage(BaseStorage):
+    """Inside an update (a unit of work) a dialogue is read once, with the update's other
+    reads, kept in memory while handlers change it, and written once at the update's commit,
+    only when it changed. Outside one (tests, tools) every call is its own transaction."""
+
     def __init__(
         self, db: Database, clock: Clock | None = None, key_builder: KeyBuilder | None = None
     ) -> None:
@@ -29,45 +34,87 @@ class SqlStorage(BaseStorage):
         self.clock = clock or Clock()
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
 
-    async def _upsert(self, key: StorageKey, **values: Any) -> None:
+    def _statement(self, key: str, values: dict[str, Any]) -> Any:
         insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
-        row = {"key": self.key_builder.build(key), "updated_at": self.clock.now(), **values}
+        row = {"key": key, "updated_at": self.clock.now(), **values}
         row.setdefault("data", "{}")
         statement = insert(FsmState).values(**row)
-        statement = statement.on_conflict_do_update(
+        return statement.on_conflict_do_update(
             index_elements=[FsmState.key],
             set_={name: statement.excluded[name] for name in (*values, "updated_at")},
         )
-        async with self.db.transaction() as session:
-            await session.execute(statement)
 
-    async def _row(self, key: StorageKey) -> FsmState | None:
+    async def _upsert(self, key: StorageKey, **values: Any) -> None:
+        built = self.key_builder.build(key)
+        unit = UnitOfWork.current(self.db)
+        if unit is not None:
+            dialogue = await self._dialogue(unit, built)
+            dialogue.update(values)
+            self._defer(unit, built, dialogue)
+            return
+        async with self.db.transaction() as session:
+            await session.execute(self._statement(built, values))
+
+    def _defer(self, unit: UnitOfWork, key: str, dialogue: dict[str, Any]) -> None:
+        if dialogue == unit.memo.get(("fsm-stored", key)):
+            unit.forget(("fsm", key))  # changed and changed back: nothing to write
+            return
+        values = {"state": dialogue["state"], "data": dialogue["data"]}
+
+        async def write(session: Any) -> None:
+            await session.execute(self._statement(key, values))
+
+        unit.defer(("fsm", key), write)
+
+    async def _dialogue(self, unit: UnitOfWork, key: str) -> dict[str, Any]:
+        """The update's working copy of a dialogue: {"state": …, "data": json text}."""
+        memo = unit.memo.get(("fsm", key))
+        if memo is None:
+            stored = await self._stored(key) or {"state": None, "data": "{}"}
+            unit.memo[("fsm-stored", key)] = dict(stored)
+            memo = unit.memo[("fsm", key)] = stored
+        return memo
+
+    async def _row(self, key: StorageKey) -> dict[str, Any] | None:
+        built = self.key_builder.build(key)
+        unit = UnitOfWork.current(self.db)
+        if unit is not None:
+            return await self._dialogue(unit, built)
+        return await self._stored(built)
+
+    async def _stored(self, key: str) -> dict[str, Any] | None:
         async with self.db.reading() as session:
-            return await session.scalar(
-                select(FsmState).where(FsmState.key == self.key_builder.build(key))
-            )
+            row = (
+                await session.execute(
+                    select(FsmState.state, FsmState.data).where(FsmState.key == key)
+                )
+            ).first()
+        return {"state": row.state, "data": row.data} if row else None
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         await self._upsert(key, state=_state_name(state))
 
     async def get_state(self, key: StorageKey) -> str | None:
         row = await self._row(key)
-        return row.state if row else None
+        return row["state"] if row else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._upsert(key, data=json.dumps(dict(data), ensure_ascii=False))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         row = await self._row(key)
-        return dict(json.loads(row.data)) if row else {}
+        # A fresh dict each time: callers (update_data) change what they get.
+        return dict(json.loads(row["data"])) if row else {}
 
     async def clear_user(self, bot_id: int, user_id: int) -> None:
         """Forget every dialogue of a person (on deactivation)."""
-        key = StorageKey(bot_id=bot_id, chat_id=user_id, user_id=user_id)
+        key = self.key_builder.build(StorageKey(bot_id=bot_id, chat_id=user_id, user_id=user_id))
+        unit = UnitOfWork.current(self.db)
+        if unit is not None:
+            unit.forget(("fsm", key))
+            unit.memo.pop(("fsm", key), None)
         async with self.db.transaction() as session:
-            await session.execute(
-                delete(FsmState).where(FsmState.key == self.key_builder.build(key))
-            )
+            await session.execute(delete(FsmState).where(FsmState.key == key))
 
     async def close(self) -> None:
         """The engine belongs to the application, which disposes of it."""

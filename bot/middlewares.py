@@ -10,10 +10,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
 from aiogram.fsm.context import FSMContext
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 
+from bot.db.engine import Database
+from bot.db.unit import UnitOfWork
 from bot.render import onboarding as texts
 from bot.services import Services
 from bot.services.context import TelegramUser
@@ -44,17 +52,58 @@ class InFlight(BaseMiddleware):
         await self._idle.wait()
 
 
+class CommitAtEnd(BaseMiddleware):
+    """The update's writes are committed before aiogram releases the dialogue's lock (its
+    FSM middleware runs around ours): the next update of the same chat reads what this one
+    wrote."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        result = await handler(event, data)
+        unit = UnitOfWork.current(self.db)
+        if unit is not None:
+            await unit.commit()
+        return result
+
+
 class Deduplicate(BaseMiddleware):
+    """Marks the update handled in the update's own write transaction (see UpdateLog.mark);
+    outside a unit of work, claims it first."""
+
     def __init__(self, services: Services) -> None:
         self.services = services
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         bot: Bot = data["bot"]
-        if not await self.services.updates.claim(bot.id, event.update_id):
+        unit = UnitOfWork.current(self.services.db)
+        if unit is not None:
+            self.services.updates.mark(unit, bot.id, event.update_id)
+        elif not await self.services.updates.claim(bot.id, event.update_id):
             log.info("update %s was delivered again; skipped", event.update_id)
             return None
         return await handler(event, data)
+
+
+class CommitBeforeSending(BaseRequestMiddleware):
+    """Before the bot tells anyone anything, what the update wrote so far is committed: a
+    reply never speaks of what a failed commit did not keep."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        unit = UnitOfWork.current(self.db)
+        if unit is not None:
+            await unit.commit()
+        return await make_request(bot, method)
 
 
 class FloodControl(BaseMiddleware):

@@ -11,6 +11,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 
+from bot.db.unit import DuplicateUpdate
 from bot.i18n import pick_locale
 from bot.render.onboarding import unexpected_failure
 
@@ -18,6 +19,10 @@ log = logging.getLogger(__name__)
 
 
 async def on_error(event: ErrorEvent, bot: Bot, **data: Any) -> bool:
+    if isinstance(event.exception, DuplicateUpdate):
+        # Handled before (another delivery committed first): its effects are rolled back.
+        log.info("update %s was delivered again; skipped", event.update.update_id)
+        return True
     log.error("update %s failed", event.update.update_id, exc_info=event.exception)
     user = event.update.message.from_user if event.update.message else None
     query = event.update.callback_query

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from bot.db.unit import UnitOfWork
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -59,17 +61,41 @@ class Database:
             self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
         )
 
+    def unit(self) -> UnitOfWork:
+        """A unit of work for one update (see bot/db/unit.py); bind it with `bound()`."""
+        return UnitOfWork(self)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A read-write transaction (on SQLite it holds the write lock from its start)."""
+        """A read-write transaction (on SQLite it holds the write lock from its start).
+        Inside an update it is a block of the update's one write transaction."""
+        unit = UnitOfWork.current(self)
+        if unit is not None:
+            async with unit.writing() as session:
+                yield session
+            return
         async with self.sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A read-only transaction: never waits for writers."""
+        """A read-only transaction: never waits for writers. Inside an update, the update's
+        one read transaction (or its write transaction, once it has written)."""
+        unit = UnitOfWork.current(self)
+        if unit is not None:
+            async with unit.reading() as session:
+                yield session
+            return
         async with self.readers() as session, session.begin():
             yield session
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once what the caller wrote is committed (at once outside an update)."""
+        unit = UnitOfWork.current(self)
+        if unit is not None:
+            unit.after_commit(callback)
+        else:
+            callback()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

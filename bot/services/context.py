@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import Database
-from bot.db.models import Account, Member
+from bot.db.models import Account, Member, Organisation, PolicyVersion, Team
+from bot.db.unit import UnitOfWork
 from bot.i18n import pick_locale
 
 
@@ -51,17 +52,21 @@ class Context:
 
 
 def member_view(member: Member) -> MemberView:
+    return _view(member, member.organisation, member.team)
+
+
+def _view(member: Member, org: Organisation, team: Team | None) -> MemberView:
     return MemberView(
         id=member.id,
         org_id=member.org_id,
-        org_name=member.organisation.name,
-        currency=member.organisation.currency,
-        timezone=member.organisation.timezone,
+        org_name=org.name,
+        currency=org.currency,
+        timezone=org.timezone,
         telegram_user_id=member.telegram_user_id,
         name=member.name,
         role=member.role,
         team_id=member.team_id,
-        team_name=member.team.name if member.team else None,
+        team_name=team.name if team else None,
         language=member.language,
         active=member.active,
     )
@@ -84,16 +89,34 @@ class ContextService:
         return await self.load(user)
 
     async def load(self, user: TelegramUser) -> Context:
+        """Account, memberships with their organisation and team, and each organisation's
+        policy in force (its version id, for the policy cache): one statement."""
+        newest_policy = (
+            select(PolicyVersion.id)
+            .where(PolicyVersion.org_id == Member.org_id, PolicyVersion.activated_at.is_not(None))
+            .order_by(PolicyVersion.activated_at.desc(), PolicyVersion.version.desc())
+            .limit(1)
+            .correlate(Member)
+            .scalar_subquery()
+        )
         async with self.db.reading() as session:
-            account = await session.get(Account, user.id)
-            memberships = (
-                await session.scalars(
-                    select(Member)
+            rows = (
+                await session.execute(
+                    select(Member, Organisation, Team, Account, newest_policy)
+                    .join(Organisation, Organisation.id == Member.org_id)
+                    .outerjoin(Team, Team.id == Member.team_id)
+                    .outerjoin(Account, Account.telegram_user_id == Member.telegram_user_id)
                     .where(Member.telegram_user_id == user.id)
-                    .options(selectinload(Member.organisation), selectinload(Member.team))
                     .order_by(Member.joined_at)
                 )
             ).all()
+            account = rows[0][3] if rows else await session.get(Account, user.id)
+        unit = UnitOfWork.current(self.db)
+        if unit is not None:
+            for row in rows:
+                unit.memo[("policy", row[0].org_id)] = row[4]
+        memberships = [row[0] for row in rows]
+        views = {row[0].id: _view(row[0], row[1], row[2]) for row in rows}
         active = [m for m in memberships if m.active]
         active_org = account.active_org_id if account else None
         chosen = next((m for m in active if m.org_id == active_org), None)
@@ -106,16 +129,16 @@ class ContextService:
         if not known or (chosen and chosen.org_id != active_org):
             # Writes only when something changed: most updates just read.
             await self._remember(user, chosen.org_id if chosen else active_org)
-        inactive = memberships[-1].organisation.name if chosen is None and memberships else None
+        inactive = views[memberships[-1].id].org_name if chosen is None and memberships else None
         return Context(
             user=user,
-            member=member_view(chosen) if chosen else None,
+            member=views[chosen.id] if chosen else None,
             inactive_org_name=inactive,
             org_count=len(active),
         )
 
     async def _remember(self, user: TelegramUser, active_org_id: int | None) -> None:
-        async with self.db.transaction() as session:
+        async def write(session: AsyncSession) -> None:
             account = await session.get(Account, user.id)
             if account is None:
                 account = Account(telegram_user_id=user.id)
@@ -124,3 +147,12 @@ class ContextService:
             account.telegram_language = user.language_code
             account.active_org_id = active_org_id
             account.updated_at = self.clock.now()
+            await session.flush()
+
+        unit = UnitOfWork.current(self.db)
+        if unit is not None:
+            # With the update's other small writes, when it commits.
+            unit.defer(("account", user.id), write)
+            return
+        async with self.db.transaction() as session:
+            await write(session)

@@ -286,7 +286,7 @@ class DigestService:
                 )
                 sent += 1
         if sent:
-            self.wakeup.set()
+            self.db.after_commit(self.wakeup.set)
         return sent
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.models import Member, Organisation, PolicyVersion
+from bot.db.unit import UnitOfWork
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.invites import _require_admin
@@ -57,6 +58,7 @@ class PolicyService:
         self.db = db
         self.clock = clock
         self._parsed: dict[int, Policy] = {}  # version id → policy; versions never change
+        self._in_force: dict[int, PolicyInForce] = {}  # org id → its policy, as last seen
 
     def _parse(self, row: PolicyVersion) -> Policy:
         if row.id not in self._parsed:
@@ -64,8 +66,18 @@ class PolicyService:
         return self._parsed[row.id]
 
     async def in_force(self, org_id: int) -> PolicyInForce:
-        async with self.db.reading() as session:
-            row = await _newest_active(session, org_id)
+        """The organisation's active policy. Kept per organisation and checked against the
+        id of the newest active version, which the update's context already read (or one
+        small query finds): a policy activated by another process is seen on the next update,
+        and the TOML source is read and parsed only when the version changes."""
+        cached = self._in_force.get(org_id)
+        newest = await self._newest_id(org_id)
+        if cached is not None and cached.version_id == newest:
+            return cached
+        row = None
+        if newest is not None:
+            async with self.db.reading() as session:
+                row = await session.get(PolicyVersion, newest)
         if row is None:
             # Organisations made before policies existed get the default on first use.
             async with self.db.transaction() as session:
@@ -76,7 +88,31 @@ class PolicyService:
                         raise ServiceError("not_allowed")
                     row = await self.add_default(session, org)
         assert row.activated_at is not None
-        return PolicyInForce(row.id, row.version, row.source, self._parse(row), row.activated_at)
+        current = PolicyInForce(row.id, row.version, row.source, self._parse(row), row.activated_at)
+        self._in_force[org_id] = current
+        return current
+
+    async def _newest_id(self, org_id: int) -> int | None:
+        unit = UnitOfWork.current(self.db)
+        key = ("policy", org_id)
+        if unit is not None and key in unit.memo:
+            return unit.memo[key]
+        async with self.db.reading() as session:
+            newest = await session.scalar(
+                select(PolicyVersion.id)
+                .where(PolicyVersion.org_id == org_id, PolicyVersion.activated_at.is_not(None))
+                .order_by(PolicyVersion.activated_at.desc(), PolicyVersion.version.desc())
+                .limit(1)
+            )
+        if unit is not None:
+            unit.memo[key] = newest
+        return newest
+
+    def _changed(self, org_id: int) -> None:
+        """This update activated or added a version: the next read must look again."""
+        unit = UnitOfWork.current(self.db)
+        if unit is not None:
+            unit.memo.pop(("policy", org_id), None)
 
     async def add_default(self, session: AsyncSession, org: Organisation) -> PolicyVersion:
         row = PolicyVersion(
@@ -88,6 +124,7 @@ class PolicyService:
         )
         session.add(row)
         await session.flush()
+        self._changed(org.id)
         return row
 
     async def propose(self, actor: MemberView, source: bytes) -> Proposal:
@@ -131,6 +168,7 @@ class PolicyService:
                 raise ServiceError("policy_already_active", version=row.version)
             row.activated_at = self.clock.now()
             row.activated_by_id = actor.id
+        self._changed(actor.org_id)
         return await self.in_force(actor.org_id)
 
     async def changes(self, org_id: int) -> PolicyChanges:

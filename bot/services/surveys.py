@@ -228,7 +228,7 @@ class SurveyService:
             )
             told = await self._tell(session, case, csat, ces, comment)
         if told:
-            self.wakeup.set()
+            self.db.after_commit(self.wakeup.set)
 
     async def _tell(
         self, session: AsyncSession, case: Case, csat: int, ces: int | None, comment: str | None

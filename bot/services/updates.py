@@ -1,15 +1,19 @@
-"""At-most-once handling of Telegram updates across restarts and processes."""
+"""Each Telegram update handled once across restarts and processes."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.models import ProcessedUpdate
+from bot.db.unit import DuplicateUpdate, UnitOfWork
 
 # Telegram keeps an unconfirmed update for 24 hours; ids older than twice that can't come back.
 KEEP = timedelta(hours=48)
@@ -19,6 +23,24 @@ class UpdateLog:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+
+    def mark(self, unit: UnitOfWork, bot_id: int, update_id: int) -> None:
+        """Record the update as handled in the same transaction as what handling it wrote:
+        a second delivery (here or in another process) finds the mark at its commit, and its
+        effects are rolled back (DuplicateUpdate) before it tells anyone anything."""
+        insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(ProcessedUpdate)
+            .values(bot_id=bot_id, update_id=update_id, processed_at=self.clock.now())
+            .on_conflict_do_nothing()
+        )
+
+        async def write(session: AsyncSession) -> None:
+            result = await session.execute(statement)
+            if not result.rowcount:  # type: ignore[attr-defined]
+                raise DuplicateUpdate(update_id)
+
+        unit.defer(("update", bot_id, update_id), write)
 
     async def claim(self, bot_id: int, update_id: int) -> bool:
         """True for the first delivery of an update, False for any redelivery."""

@@ -93,7 +93,8 @@ async def case_id(harness: Harness, code: str) -> int:
 
 async def card_of(olena: SandboxUser, code: str) -> SandboxMessage:
     await olena.send(f"/case {code}")
-    return await olena.expect(f"Звернення {code}")
+    # The card, not the news of an answer about the same case (it may arrive meanwhile).
+    return await olena.expect(f"Звернення {code}", where=lambda m: "Статус:" in m.text)
 
 
 async def test_the_first_answer_stands_and_nobody_asks_twice(harness: Harness) -> None:

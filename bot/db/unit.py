@@ -1,0 +1,187 @@
+"""One update's unit of work: what it reads in one transaction, what it writes in one more."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+if TYPE_CHECKING:
+    from bot.db.engine import Database
+
+log = logging.getLogger(__name__)
+
+Write = Callable[[AsyncSession], Awaitable[None]]
+
+_current: ContextVar[UnitOfWork | None] = ContextVar("casebot_unit_of_work", default=None)
+
+
+class DuplicateUpdate(Exception):
+    """The update was already handled (by this process earlier, or by another one): its
+    effects were rolled back and nobody is told anything."""
+
+
+class UnitOfWork:
+    """Every `db.reading()` of an update shares one read transaction and every
+    `db.transaction()` one write transaction, committed just before the first Bot API call
+    that follows a write (so nobody is told of what is not stored) or when the update ends.
+
+    Small writes that belong to the update rather than to a use case (its dedupe mark, the
+    dialogue state, the account's last seen name) are `defer`red: they go into the use case's
+    write transaction if there is one, else into one of their own at the end. A step that
+    writes nothing of its own therefore costs one read and one short write transaction.
+
+    One session at a time holds a connection: the read transaction ends before the write one
+    begins, so a busy pool cannot deadlock on updates that each wait for a second connection.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.memo: dict[Any, Any] = {}  # what this update already read, by key (the policy id…)
+        self._read: AsyncSession | None = None
+        self._write: AsyncSession | None = None
+        self._blocks = 0  # use-case blocks already flushed into the open write transaction
+        self._depth = 0
+        self._deferred: dict[Any, Write] = {}
+        self._after_commit: list[Callable[[], None]] = []
+        self.open = True
+        self.reads = 0
+        self.writes = 0
+
+    # -- entering and leaving ------------------------------------------------------------
+
+    @classmethod
+    def current(cls, db: Database) -> UnitOfWork | None:
+        unit = _current.get()
+        return unit if unit is not None and unit.open and unit.db is db else None
+
+    @asynccontextmanager
+    async def bound(self) -> AsyncIterator[UnitOfWork]:
+        token = _current.set(self)
+        try:
+            yield self
+        except BaseException:
+            await self._close(commit=False)
+            raise
+        else:
+            await self._close(commit=True)
+        finally:
+            _current.reset(token)
+
+    async def _close(self, commit: bool) -> None:
+        try:
+            if commit:
+                await self.commit()
+            else:
+                await self._discard_write()
+        finally:
+            self.open = False
+            await self._end_read()
+            await self._discard_write()
+
+    # -- what services see -------------------------------------------------------------
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        if self._write is not None:
+            yield self._write  # reads after a write see it
+            return
+        if self._read is None:
+            self._read = self.db.readers()
+            await self._read.begin()
+            self.reads += 1
+        yield self._read
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        if self._depth:
+            assert self._write is not None
+            yield self._write  # a block inside a block is part of it
+            return
+        session = await self._writer()
+        savepoint = await session.begin_nested() if self._blocks else None
+        self._depth += 1
+        try:
+            yield session
+            await session.flush()
+        except BaseException:
+            # The failed block leaves nothing behind; earlier blocks of the update stay.
+            if savepoint is not None:
+                await savepoint.rollback()
+            else:
+                await self._discard_write()
+            raise
+        else:
+            if savepoint is not None:
+                await savepoint.commit()
+            self._blocks += 1
+        finally:
+            self._depth -= 1
+
+    def defer(self, key: Any, write: Write) -> None:
+        """A write that belongs to the update; the last one given for a key wins."""
+        self._deferred[key] = write
+
+    def forget(self, key: Any) -> None:
+        self._deferred.pop(key, None)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+    # -- committing --------------------------------------------------------------------
+
+    async def commit(self) -> None:
+        """Store what the update wrote so far (called before a Bot API call and at the end)."""
+        if self._depth:
+            return  # inside a use case's block: it is not finished yet
+        if self._write is None and not self._deferred:
+            self._run_after_commit()
+            return
+        session = await self._writer()
+        deferred, self._deferred = self._deferred, {}
+        try:
+            for write in deferred.values():
+                await write(session)
+            await session.commit()
+        finally:
+            await self._discard_write()
+        self._run_after_commit()
+
+    def _run_after_commit(self) -> None:
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    async def _writer(self) -> AsyncSession:
+        if self._write is None:
+            await self._end_read()
+            self._write = self.db.sessions()
+            await self._write.begin()
+            self._blocks = 0
+            self.writes += 1
+        return self._write
+
+    async def _end_read(self) -> None:
+        if self._read is not None:
+            session, self._read = self._read, None
+            try:
+                await session.commit()
+            finally:
+                await session.close()
+
+    async def _discard_write(self) -> None:
+        if self._write is not None:
+            session, self._write = self._write, None
+            self._blocks = 0
+            try:
+                await session.rollback()
+            finally:
+                await session.close()
+
+
+def current_unit(db: Database) -> UnitOfWork | None:
+    return UnitOfWork.current(db)
