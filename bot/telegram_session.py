@@ -48,23 +48,26 @@ class CachedResponseSession(AiohttpSession):
         status_code: int,
         content: str,
     ) -> Response[TelegramType]:
+        # Looked up first whatever the status: an error answer is parsed by aiogram's
+        # Response[T] below, and the kept model is what keeps that one warm too.
+        model = self.response_type(method)
         # Only a 2xx that decodes, validates and says ok is answered here, the way aiogram's
         # check_response answers it. Everything else (an error status, ok=false, JSON or
         # validation failing) is handed to aiogram's own check_response, which decodes it again
         # and raises exactly what it always raises: TelegramRetryAfter, TelegramBadRequest,
         # TelegramMigrateToChat, ClientDecodeError... Errors are rare; parsing twice is cheap.
         if HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
-            response = self._ok_response(bot, method, content)
+            response = self._ok_response(bot, model, content)
             if response is not None:
                 return response
         return super().check_response(bot, method, status_code, content)
 
     def _ok_response(
-        self, bot: Bot, method: TelegramMethod[TelegramType], content: str
+        self, bot: Bot, model: type[Response[TelegramType]], content: str
     ) -> Response[TelegramType] | None:
         try:
             json_data = self.json_loads(content)
-            response = self.response_type(method).model_validate(json_data, context={"bot": bot})
+            response = model.model_validate(json_data, context={"bot": bot})
         # Any exception: json_loads is configurable and may raise anything; whatever it is,
         # the stock path below meets it again and raises it in aiogram's own words.
         except Exception:
