@@ -43,13 +43,16 @@ def main(path: str) -> None:
     inclusive: Counter[str] = Counter()
     functions: Counter[str] = Counter()
     total = 0
-    for line in open(path, encoding="utf-8"):
-        stack, _, count_text = line.rstrip("\n").rpartition(" ")
+    with open(path, encoding="utf-8") as lines:
+        samples = [line.rstrip("\n").rpartition(" ") for line in lines]
+    for stack, _, count_text in samples:
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        frames = [FRAME.match(f) for f in stack.split(";")]
-        parsed = [(m["func"], m["file"]) if m else (f, "") for m, f in zip(frames, stack.split(";"))]
+        parsed = []
+        for text in stack.split(";"):
+            match = FRAME.match(text)
+            parsed.append((match["func"], match["file"]) if match else (text, ""))
         if not parsed:
             continue
         total += count
