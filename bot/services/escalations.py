@@ -104,7 +104,7 @@ class EscalationView:
 
 
 class Notices(Protocol):
-    """Renders notifications in the reader's language (the app wires bot.render's)."""
+    """Renders notifications in the reader's language (bot.app wires the bot's)."""
 
     def card(
         self,

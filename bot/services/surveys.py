@@ -85,7 +85,7 @@ class SurveyAnswer:
 
 
 class SurveyNotices(Protocol):
-    """Renders the news of an answer in the reader's language (the app wires bot.render's)."""
+    """Renders the news of an answer in the reader's language (bot.app wires the bot's)."""
 
     def answered(self, answer: SurveyAnswer, locale: str) -> tuple[str, Markup]:
         """To the reporter."""
