@@ -502,17 +502,17 @@ class EchoUser(Actor):
 async def seed(url: str, members: int) -> None:
     from datetime import timedelta
 
+    from bot.app import make_services
     from bot.db import migrate
     from bot.db.engine import Database
     from bot.db.models import Role
-    from bot.services import Services
     from bot.services.context import TelegramUser
     from policies.defaults import default_policy_text
 
     db = Database(url)
     try:
         await migrate.upgrade(db.engine)
-        services = Services(db)
+        services = make_services(db)
         teams = math.ceil(members / TEAM_SIZE)
         created = await services.organisations.create(
             "Bench Hotel", "USD", "Europe/Kyiv", [f"Team {i + 1:02d}" for i in range(teams)]

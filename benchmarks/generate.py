@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert, select, text
 
+from bot.app import make_services
 from bot.clock import FrozenClock
 from bot.db import migrate
 from bot.db.engine import Database
@@ -35,7 +36,6 @@ from bot.db.models import (
     Survey,
     Team,
 )
-from bot.services import Services
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CATEGORIES = ("noise", "room", "food", "billing", "service")
@@ -71,7 +71,7 @@ async def prepare(url: str) -> Database:
 async def generate(url: str, count: int, seed: int) -> None:
     rng = random.Random(seed)
     db = await prepare(url)
-    services = Services(db, FrozenClock(NOW - timedelta(days=400)))
+    services = make_services(db, FrozenClock(NOW - timedelta(days=400)))
     created = await services.organisations.create(
         "Benchmark Hotel",
         "USD",

@@ -21,11 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, select
 
 from benchmarks.generate import NOW
+from bot.app import make_services
 from bot.clock import FrozenClock
 from bot.db.base import Base
 from bot.db.engine import Database
 from bot.db.models import Case, Organisation
-from bot.services import Services
 from bot.services.metrics import Scope
 
 WEEK = (date(2026, 11, 16), date(2026, 11, 23))
@@ -33,7 +33,7 @@ WEEK = (date(2026, 11, 16), date(2026, 11, 23))
 
 async def run(url: str, repeat: int) -> None:
     db = Database(url)
-    services = Services(db, FrozenClock(NOW))
+    services = make_services(db, FrozenClock(NOW))
     async with db.reading() as session:
         org_id = await session.scalar(select(func.min(Organisation.id)))
         cases = await session.scalar(select(func.count()).select_from(Case))

@@ -1,4 +1,4 @@
-"""The application factory: bot, dispatcher, storage and routers, wired from settings."""
+"""The application factory: services, bot, dispatcher, storage and routers, wired from settings."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import Update
 from aiogram.utils.i18n import I18n
 
+from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.unit import DuplicateUpdate
 from bot.fsm_storage import SqlStorage
@@ -30,12 +31,26 @@ from bot.middlewares import (
 )
 from bot.outbox import OutboxSender
 from bot.render.catalog import make_i18n
+from bot.render.digest import BotDigestRenderer
+from bot.render.escalations import BotNotices
+from bot.render.survey import BotSurveyNotices
 from bot.scheduler import run_scheduler
 from bot.services import Services
 from bot.settings import Settings
 from bot.telegram_session import CachedResponseSession
 
 log = logging.getLogger(__name__)
+
+
+def make_services(db: Database, clock: Clock | None = None) -> Services:
+    """The services with the bot's renderers: notices and digests in each reader's language."""
+    return Services(
+        db,
+        clock,
+        notices=BotNotices(),
+        survey_notices=BotSurveyNotices(),
+        digest_renderer=BotDigestRenderer(),
+    )
 
 
 def make_bot(token: str, api_url: str) -> Bot:

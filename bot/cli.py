@@ -154,8 +154,7 @@ async def _database(settings: Settings, *, migrate_sqlite: bool = True) -> Any:
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     require_token(settings)  # before the heavy imports: a wrong setup is told at once
-    from bot.app import BotApp
-    from bot.services import Services
+    from bot.app import BotApp, make_services
 
     db = await _database(settings)
     sandbox = None
@@ -174,7 +173,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         assert settings.bot_token is not None
         api_url, token = settings.telegram_api_url, settings.bot_token.get_secret_value()
-    app = BotApp(settings=settings, services=Services(db), api_url=api_url, token=token)
+    app = BotApp(settings=settings, services=make_services(db), api_url=api_url, token=token)
     _stop_on_signals(app.stop)
     log.info("casebot is polling %s", "the sandbox" if sandbox else api_url)
     await _serve(app, sandbox, db)
@@ -200,13 +199,12 @@ async def _serve(app: Any, sandbox: Any, db: Any) -> None:
 
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Sandbox + bot + web chat on one port; a demo hotel with six weeks of history."""
-    from bot.app import BotApp
+    from bot.app import BotApp, make_services
     from bot.demo import PERSONAS, fresh_digests, seed
     from bot.sandbox import Sandbox
-    from bot.services import Services
 
     db = await _database(settings)
-    services = Services(db)
+    services = make_services(db)
     org_id = await seed(services)
     await fresh_digests(services, org_id)
     sandbox = Sandbox(bot_username=SANDBOX_BOT_USERNAME)
@@ -274,12 +272,12 @@ async def bot_username(settings: Settings) -> str:
 
 
 async def cmd_org_create(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.services import Services
+    from bot.app import make_services
     from bot.services.errors import ServiceError
 
     db = await _database(settings)
     try:
-        created = await Services(db).organisations.create(
+        created = await make_services(db).organisations.create(
             args.name, args.currency, args.timezone, args.team
         )
     except ServiceError as error:
@@ -309,11 +307,11 @@ def _cli_refusal(error: Any) -> str:
 
 
 async def cmd_org_list(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.services import Services
+    from bot.app import make_services
 
     db = await _database(settings)
     try:
-        for org_id, name, currency, timezone in await Services(db).organisations.all():
+        for org_id, name, currency, timezone in await make_services(db).organisations.all():
             print(f"{org_id}\t{name}\t{currency}\t{timezone}")
     finally:
         await db.dispose()
@@ -321,12 +319,12 @@ async def cmd_org_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_team_create(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.services import Services
+    from bot.app import make_services
     from bot.services.errors import ServiceError
 
     db = await _database(settings)
     try:
-        team_id = await Services(db).organisations.add_team(args.org, args.name)
+        team_id = await make_services(db).organisations.add_team(args.org, args.name)
     except ServiceError as error:
         print(f"casebot: {_cli_refusal(error)}", file=sys.stderr)
         return 1
@@ -337,7 +335,7 @@ async def cmd_team_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.services import Services
+    from bot.app import make_services
     from bot.services.digests import week_of
     from bot.services.metrics import Scope
 
@@ -348,7 +346,7 @@ async def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     db = await _database(settings)
     try:
-        services = Services(db)
+        services = make_services(db)
         if args.org not in {org_id for org_id, *_ in await services.organisations.all()}:
             print(f"casebot: no organisation #{args.org}", file=sys.stderr)
             return 1
@@ -376,9 +374,9 @@ def _write_files(directory: str, files: dict[str, bytes]) -> list[str]:
 
 
 async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import make_services
     from bot.i18n import parse_day
     from bot.render.exports import ExportTexts
-    from bot.services import Services
     from bot.services.errors import ServiceError
     from bot.services.workbook import export_files
 
@@ -388,7 +386,7 @@ async def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     db = await _database(settings)
     try:
-        services = Services(db)
+        services = make_services(db)
         if args.org not in {org_id for org_id, *_ in await services.organisations.all()}:
             print(f"casebot: no organisation #{args.org}", file=sys.stderr)
             return 1

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import text
 
+from bot.app import make_services
 from bot.clock import FrozenClock
 from bot.db import migrate
 from bot.db.engine import Database
@@ -79,7 +80,7 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def services(db: Database, clock: FrozenClock) -> Services:
-    return Services(db, clock)
+    return make_services(db, clock)
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ async def harness(db: Database, database_url: str, clock: FrozenClock) -> AsyncI
 
     sandbox = Sandbox(bot_username=SANDBOX_BOT_USERNAME)
     await sandbox.start(port=0)
-    h = Harness(sandbox, Services(db, clock), harness_settings(database_url))
+    h = Harness(sandbox, make_services(db, clock), harness_settings(database_url))
     await h.start_bot()
     try:
         yield h

@@ -23,18 +23,27 @@ from bot.db.models import (
     CaseState,
     Escalation,
     Member,
-    Organisation,
     Role,
     Spend,
 )
 from bot.money import from_minor, to_minor
+from bot.services.case_queries import (
+    active_member,
+    case_of_org,
+    count_usage,
+    lock_organisation,
+    may_act_on,
+    may_see,
+    record_event,
+    spent_on_case,
+)
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.policies import PolicyInForce, PolicyService
 
 if TYPE_CHECKING:
     from bot.services.escalations import EscalationService
-from policies.engine import Decision, Outcome, UsageQuery, decide, usage_needed, window
+from policies.engine import Decision, Outcome, decide, usage_needed, window
 from policies.model import Policy
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -79,16 +88,6 @@ class CaseList:
     open_count: int
     customer_key: str | None = None
     customer_of: int | None = None  # a case of that customer: pages ask by it
-
-
-@dataclass(frozen=True)
-class Spender:
-    """Whose spending a usage count is about (employee windows count what they authorised)."""
-
-    id: int
-    org_id: int
-    team_id: int | None
-    currency: str
 
 
 @dataclass(frozen=True)
@@ -201,7 +200,7 @@ class CaseService:
         for _ in range(5):
             try:
                 async with self.db.transaction() as session:
-                    await _active_member(session, actor)
+                    await active_member(session, actor)
                     case = Case(
                         org_id=actor.org_id,
                         code=new_code(),
@@ -222,7 +221,7 @@ class CaseService:
                     )
                     session.add(case)
                     await session.flush()
-                    _event(
+                    record_event(
                         session,
                         case,
                         actor.id,
@@ -239,17 +238,17 @@ class CaseService:
 
     async def get(self, actor: MemberView, case_id: int) -> CaseView:
         async with self.db.reading() as session:
-            case = await _case_of_org(session, actor, case_id)
-            spent = await _spent_on_case(session, case.id)
+            case = await case_of_org(session, actor, case_id)
+            spent = await spent_on_case(session, case.id)
             return _view(case, spent, actor.currency)
 
     async def for_action(self, actor: MemberView, case_id: int) -> CaseView:
         """The case, if this member may act on it (reporter, owner, or a supervisor up)."""
         async with self.db.reading() as session:
-            member = await _active_member(session, actor)
-            case = await _case_of_org(session, actor, case_id)
-            _may_act_on(case, member)
-            return _view(case, await _spent_on_case(session, case.id), actor.currency)
+            member = await active_member(session, actor)
+            case = await case_of_org(session, actor, case_id)
+            may_act_on(case, member)
+            return _view(case, await spent_on_case(session, case.id), actor.currency)
 
     async def find(self, actor: MemberView, typed: str) -> CaseView:
         """The case whose code was typed ("K-7Q4F", "7q4f", "k 7q4f"), if the member may see
@@ -258,15 +257,15 @@ class CaseService:
         if code is None:
             raise ServiceError("case_code_format")
         async with self.db.reading() as session:
-            member = await _active_member(session, actor)
+            member = await active_member(session, actor)
             case = await session.scalar(
                 select(Case).where(Case.org_id == actor.org_id, Case.code == code)
             )
             if case is None:
                 raise ServiceError("no_case_code", case=code)
-            if not _may_see(case, member):
+            if not may_see(case, member):
                 raise ServiceError("not_yours_to_see", case=code)
-            return _view(case, await _spent_on_case(session, case.id), actor.currency)
+            return _view(case, await spent_on_case(session, case.id), actor.currency)
 
     async def open_mine(self, actor: MemberView, limit: int = 6) -> list[CaseView]:
         """My open cases (open, reopened, waiting for approval), newest first."""
@@ -279,7 +278,7 @@ class CaseService:
                     .limit(limit)
                 )
             ).all()
-            return [_view(c, await _spent_on_case(session, c.id), actor.currency) for c in rows]
+            return [_view(c, await spent_on_case(session, c.id), actor.currency) for c in rows]
 
     async def reopenable_mine(self, actor: MemberView, limit: int = 6) -> list[CaseView]:
         """My cases resolved recently enough to be reopened, the latest resolution first."""
@@ -299,7 +298,7 @@ class CaseService:
                     .limit(limit)
                 )
             ).all()
-            return [_view(c, await _spent_on_case(session, c.id), actor.currency) for c in rows]
+            return [_view(c, await spent_on_case(session, c.id), actor.currency) for c in rows]
 
     async def listing(
         self,
@@ -314,9 +313,9 @@ class CaseService:
         """My cases, newest first; or a customer's (by key, or by one of their cases' id):
         mine, or everyone's for a supervisor up. `only_open` None: open ones when there are."""
         async with self.db.reading() as session:
-            member = await _active_member(session, actor)
+            member = await active_member(session, actor)
             if customer_of is not None:
-                anchor = await _case_of_org(session, actor, customer_of)
+                anchor = await case_of_org(session, actor, customer_of)
                 if not anchor.customer_key:
                     raise ServiceError("no_such_case")
                 customer_key = anchor.customer_key
@@ -351,7 +350,7 @@ class CaseService:
                 if key is not None
                 else None
             )
-            views = [_view(c, await _spent_on_case(session, c.id), actor.currency) for c in rows]
+            views = [_view(c, await spent_on_case(session, c.id), actor.currency) for c in rows]
         return CaseList(views, page, pages, only_open, total, open_count, key, newest)
 
     async def open_case_of_customer(self, actor: MemberView, customer_key: str) -> CaseView | None:
@@ -360,7 +359,7 @@ class CaseService:
         if key is None:
             return None
         async with self.db.reading() as session:
-            member = await _active_member(session, actor)
+            member = await active_member(session, actor)
             case = await session.scalar(
                 select(Case)
                 .where(_customers(actor, member, key), Case.state.in_(OPEN_STATES))
@@ -369,7 +368,7 @@ class CaseService:
             )
             if case is None:
                 return None
-            return _view(case, await _spent_on_case(session, case.id), actor.currency)
+            return _view(case, await spent_on_case(session, case.id), actor.currency)
 
     async def add_to(
         self,
@@ -391,12 +390,12 @@ class CaseService:
         now = self.clock.now()
         media = {"photo": photo_file_id, "voice": voice_file_id}
         async with self.db.transaction() as session:
-            member = await _active_member(session, actor)
-            case = await _case_of_org(session, actor, case_id)
-            _may_act_on(case, member)
+            member = await active_member(session, actor)
+            case = await case_of_org(session, actor, case_id)
+            may_act_on(case, member)
             if case.state not in OPEN_STATES:
                 raise ServiceError("case_not_open", state=case.state)
-            _event(
+            record_event(
                 session,
                 case,
                 member.id,
@@ -406,7 +405,7 @@ class CaseService:
                 text=text,
                 **{kind: file_id for kind, file_id in media.items() if file_id},
             )
-            return _view(case, await _spent_on_case(session, case.id), actor.currency)
+            return _view(case, await spent_on_case(session, case.id), actor.currency)
 
     async def mine(
         self, actor: MemberView, page: int, size: int = 6
@@ -417,7 +416,7 @@ class CaseService:
 
     async def timeline(self, actor: MemberView, case_id: int, last: int = 8) -> list[TimelineEntry]:
         async with self.db.reading() as session:
-            case = await _case_of_org(session, actor, case_id)
+            case = await case_of_org(session, actor, case_id)
             rows = (
                 await session.execute(
                     select(CaseEvent, Member.name)
@@ -447,7 +446,7 @@ class CaseService:
                     .limit(5)
                 )
             ).all()
-            views = [_view(c, await _spent_on_case(session, c.id), actor.currency) for c in cases]
+            views = [_view(c, await spent_on_case(session, c.id), actor.currency) for c in cases]
             spent_today = await session.scalar(
                 select(func.coalesce(func.sum(Spend.amount_minor), 0)).where(
                     Spend.org_id == actor.org_id,
@@ -464,7 +463,7 @@ class CaseService:
         if remedy not in policy.remedies:
             raise ServiceError("no_such_remedy")
         async with self.db.reading() as session:
-            case = await _case_of_org(session, actor, case_id) if case_id else None
+            case = await case_of_org(session, actor, case_id) if case_id else None
             queries = usage_needed(policy, actor.role, remedy)
             usage = await count_usage(session, policy, queries, actor, case, self.clock.now())
         return policy, usage
@@ -508,9 +507,9 @@ class CaseService:
             earlier = await _repeat(session, request_key, actor, policy)
             if earlier is not None:
                 return earlier
-            member = await _active_member(session, actor)
-            case = await _case_of_org(session, actor, case_id)
-            _may_act_on(case, member)
+            member = await active_member(session, actor)
+            case = await case_of_org(session, actor, case_id)
+            may_act_on(case, member)
             waiting = case.state == CaseState.ESCALATED
             if case.state not in (CaseState.OPEN, CaseState.REOPENED) and not waiting:
                 raise ServiceError("case_not_open", state=case.state)
@@ -551,7 +550,7 @@ class CaseService:
                         created_at=now,
                     )
                 )
-                _event(
+                record_event(
                     session,
                     case,
                     member.id,
@@ -585,7 +584,7 @@ class CaseService:
                     )
                 case.state = CaseState.ESCALATED
                 case.escalated_ever = True
-                _event(
+                record_event(
                     session,
                     case,
                     member.id,
@@ -646,9 +645,9 @@ class CaseLifecycle:
         current = await self.policies.in_force(actor.org_id)
         now = self.clock.now()
         async with self.db.transaction() as session:
-            member = await _active_member(session, actor)
-            case = await _case_of_org(session, actor, case_id)
-            _may_act_on(case, member)
+            member = await active_member(session, actor)
+            case = await case_of_org(session, actor, case_id)
+            may_act_on(case, member)
             if case.state == CaseState.ESCALATED:
                 # Resolved while a request waits: the request is withdrawn, and says why.
                 await self._withdraw_pending(session, current, case, member, "resolved", now)
@@ -658,7 +657,7 @@ class CaseLifecycle:
             case.resolved_at = now
             case.first_resolved_at = case.first_resolved_at or now
             case.outcome, case.first_contact, case.resolution_note = outcome, first_contact, note
-            _event(
+            record_event(
                 session,
                 case,
                 member.id,
@@ -677,9 +676,9 @@ class CaseLifecycle:
         now = self.clock.now()
         async with self.db.transaction() as session:
             await lock_organisation(session, actor.org_id)
-            member = await _active_member(session, actor)
-            case = await _case_of_org(session, actor, case_id)
-            _may_act_on(case, member)
+            member = await active_member(session, actor)
+            case = await case_of_org(session, actor, case_id)
+            may_act_on(case, member)
             if case.state != CaseState.ESCALATED:
                 raise ServiceError("nothing_waiting")
             count = await self._withdraw_pending(session, current, case, member, "withdrawn", now)
@@ -692,13 +691,13 @@ class CaseLifecycle:
         current = await self.policies.in_force(actor.org_id)
         now = self.clock.now()
         async with self.db.transaction() as session:
-            member = await _active_member(session, actor)
-            case = await _case_of_org(session, actor, case_id)
-            _may_act_on(case, member)
+            member = await active_member(session, actor)
+            case = await case_of_org(session, actor, case_id)
+            may_act_on(case, member)
             if case.state != CaseState.RESOLVED:
                 raise ServiceError("case_not_open", state=case.state)
             case.resolution_note = note
-            _event(session, case, member.id, "note", current.version_id, now, note=note)
+            record_event(session, case, member.id, "note", current.version_id, now, note=note)
 
     async def _withdraw_pending(
         self,
@@ -722,7 +721,7 @@ class CaseLifecycle:
             else:
                 escalation.state, escalation.reason = "withdrawn", why
             if why != "void":
-                _event(
+                record_event(
                     session,
                     case,
                     member.id,
@@ -740,7 +739,7 @@ class CaseLifecycle:
         """Until when the case may be reopened (None: it is not resolved)."""
         policy = (await self.policies.in_force(actor.org_id)).policy
         async with self.db.reading() as session:
-            case = await _case_of_org(session, actor, case_id)
+            case = await case_of_org(session, actor, case_id)
         if case.state != CaseState.RESOLVED or case.resolved_at is None:
             return None
         return case.resolved_at + timedelta(days=policy.reopen_window_days)
@@ -751,8 +750,8 @@ class CaseLifecycle:
         deadline = await self.reopen_deadline(actor, case_id)
         now = self.clock.now()
         async with self.db.transaction() as session:
-            member = await _active_member(session, actor)
-            case = await _case_of_org(session, actor, case_id)
+            member = await active_member(session, actor)
+            case = await case_of_org(session, actor, case_id)
             if member.id != case.reporter_id and not Role(member.role).at_least(Role.SUPERVISOR):
                 raise ServiceError("not_your_case")
             if case.state != CaseState.RESOLVED or deadline is None:
@@ -761,15 +760,17 @@ class CaseLifecycle:
                 raise ServiceError("reopen_window_over", days=current.policy.reopen_window_days)
             case.state = CaseState.REOPENED
             case.reopened_count += 1
-            _event(session, case, member.id, "reopened", current.version_id, now, reason=reason)
+            record_event(
+                session, case, member.id, "reopened", current.version_id, now, reason=reason
+            )
 
     async def void(self, actor: MemberView, case_id: int) -> None:
         """Cancel a wrongly logged case: it leaves the metrics and stays in the audit trail."""
         current = await self.policies.in_force(actor.org_id)
         now = self.clock.now()
         async with self.db.transaction() as session:
-            member = await _active_member(session, actor)
-            case = await _case_of_org(session, actor, case_id)
+            member = await active_member(session, actor)
+            case = await case_of_org(session, actor, case_id)
             if case.state == CaseState.CANCELLED:
                 raise ServiceError("case_not_open", state=case.state)
             supervisor = Role(member.role).at_least(Role.SUPERVISOR)
@@ -781,7 +782,7 @@ class CaseLifecycle:
             await self._withdraw_pending(session, current, case, member, "void", now)
             case.state = CaseState.CANCELLED
             case.cancelled_at = now
-            _event(session, case, member.id, "cancelled", current.version_id, now)
+            record_event(session, case, member.id, "cancelled", current.version_id, now)
 
 
 def _typed_words(text: str) -> str:
@@ -792,60 +793,6 @@ def _typed_words(text: str) -> str:
     if len(text) > NOTE_LIMIT:
         raise ServiceError("note_too_long", limit=NOTE_LIMIT)
     return text
-
-
-async def count_usage(
-    session: AsyncSession,
-    policy: Policy,
-    queries: list[UsageQuery],
-    actor: MemberView | Spender,
-    case: Case | None,
-    now: datetime,
-) -> dict[str, Decimal]:
-    """Sum the spends each limit counts, in its current window, with SQL aggregates."""
-    usage: dict[str, Decimal] = {}
-    for query in queries:
-        conditions: list[Any] = [Spend.org_id == actor.org_id]
-        if query.scope == "case" or query.interval == "per_case":
-            if case is None:
-                usage[query.key] = Decimal(0)
-                continue
-            conditions.append(Spend.case_id == case.id)
-        if query.scope == "customer":
-            # Without a customer key the case itself is the customer.
-            if case is None:
-                usage[query.key] = Decimal(0)
-                continue
-            conditions.append(
-                Spend.customer_key == case.customer_key
-                if case.customer_key
-                else Spend.case_id == case.id
-            )
-        elif query.scope == "employee":
-            conditions.append(Spend.authorised_by_id == actor.id)
-        elif query.scope == "team":
-            team_id = case.team_id if case is not None else actor.team_id
-            conditions.append(
-                Spend.team_id == team_id if team_id is not None else Spend.team_id.is_(None)
-            )
-        bounds = window(query.interval, now, policy.timezone, policy.week_start)
-        if bounds is not None:
-            conditions += [Spend.created_at >= bounds[0], Spend.created_at < bounds[1]]
-        if query.remedies:
-            conditions.append(Spend.remedy.in_(query.remedies))
-        total = await session.scalar(
-            select(func.coalesce(func.sum(Spend.amount_minor), 0)).where(*conditions)
-        )
-        usage[query.key] = from_minor(int(total or 0), actor.currency)
-    return usage
-
-
-async def lock_organisation(session: AsyncSession, org_id: int) -> None:
-    """Serialise an organisation's spends and decisions across processes: a row lock on
-    PostgreSQL; on SQLite the transaction already began IMMEDIATE."""
-    await session.execute(
-        select(Organisation.id).where(Organisation.id == org_id).with_for_update()
-    )
 
 
 async def _repeat(
@@ -870,21 +817,6 @@ async def _repeat(
     return Given(decision, given, asked, escalation.id if escalation else None, repeated=True)
 
 
-async def _active_member(session: AsyncSession, actor: MemberView) -> Member:
-    member = await session.get(Member, actor.id)
-    if member is None or not member.active or member.org_id != actor.org_id:
-        raise ServiceError("not_allowed")
-    return member
-
-
-async def _case_of_org(session: AsyncSession, actor: MemberView, case_id: int | None) -> Case:
-    case = await session.get(Case, case_id) if case_id else None
-    # Another organisation's case looks exactly like a missing one.
-    if case is None or case.org_id != actor.org_id:
-        raise ServiceError("no_such_case")
-    return case
-
-
 def _mine(actor: MemberView) -> Any:
     return (Case.org_id == actor.org_id) & (
         (Case.reporter_id == actor.id) | (Case.owner_id == actor.id)
@@ -896,44 +828,3 @@ def _customers(actor: MemberView, member: Member, key: str) -> Any:
     up, else only their own."""
     scope = (Case.org_id == actor.org_id) & (Case.customer_key == key)
     return scope if Role(member.role).at_least(Role.SUPERVISOR) else scope & _mine(actor)
-
-
-def _may_see(case: Case, member: Member) -> bool:
-    """Who may open a case's card by its code: the people who may act on it."""
-    return member.id in (case.reporter_id, case.owner_id) or Role(member.role).at_least(
-        Role.SUPERVISOR
-    )
-
-
-def _may_act_on(case: Case, member: Member) -> None:
-    if not _may_see(case, member):
-        raise ServiceError("not_your_case")
-
-
-async def _spent_on_case(session: AsyncSession, case_id: int) -> int:
-    total = await session.scalar(
-        select(func.coalesce(func.sum(Spend.amount_minor), 0)).where(Spend.case_id == case_id)
-    )
-    return int(total or 0)
-
-
-def _event(
-    session: AsyncSession,
-    case: Case,
-    actor_id: int | None,
-    kind: str,
-    policy_version_id: int | None,
-    now: datetime,
-    **payload: Any,
-) -> None:
-    session.add(
-        CaseEvent(
-            org_id=case.org_id,
-            case_id=case.id,
-            actor_id=actor_id,
-            kind=kind,
-            payload=json.dumps(payload, ensure_ascii=False, default=str),
-            policy_version_id=policy_version_id,
-            created_at=now,
-        )
-    )

@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.models import Case, DigestDelivery, Escalation, Member, Organisation, Role, Team
 from bot.outbox import enqueue, enqueue_photo
-from bot.services.cases import lock_organisation
+from bot.services.case_queries import lock_organisation
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.metrics import Day, Figures, MetricsService, Recognition, Scope, local_bounds

@@ -30,13 +30,13 @@ from bot.db.models import (
 )
 from bot.money import from_minor, to_minor
 from bot.outbox import enqueue, enqueue_media
-from bot.services.cases import (
+from bot.services.case_queries import (
     Spender,
-    _active_member,
-    _case_of_org,
-    _event,
+    active_member,
+    case_of_org,
     count_usage,
     lock_organisation,
+    record_event,
 )
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
@@ -104,7 +104,7 @@ class EscalationView:
 
 
 class Notices(Protocol):
-    """Renders notifications in the reader's language (the app wires bot.render's)."""
+    """Renders notifications in the reader's language (bot.app wires the bot's)."""
 
     def card(
         self,
@@ -631,7 +631,7 @@ class EscalationService:
             owner = case.owner_id
             if decision == "take":
                 case.owner_id = member.id
-            _event(
+            record_event(
                 session,
                 case,
                 member.id,
@@ -704,7 +704,7 @@ class EscalationService:
                 case.state = CaseState.ESCALATED
             if decision == "take":
                 case.owner_id = payload.get("owner_id") or escalation.requester_id
-            _event(
+            record_event(
                 session,
                 case,
                 member.id,
@@ -840,11 +840,11 @@ class EscalationService:
         now = self.clock.now()
         async with self.db.transaction() as session:
             await lock_organisation(session, actor.org_id)
-            member = await _active_member(session, actor)
+            member = await active_member(session, actor)
             escalation = await session.get(Escalation, escalation_id, populate_existing=True)
             if escalation is None or escalation.org_id != actor.org_id:
                 raise ServiceError("no_such_case")
-            case = await _case_of_org(session, actor, escalation.case_id)
+            case = await case_of_org(session, actor, escalation.case_id)
             if member.id not in (escalation.requester_id, case.owner_id):
                 raise ServiceError("not_your_case")
             current = await self.policies.in_force(actor.org_id)
@@ -878,7 +878,7 @@ class EscalationService:
                 )
             )
             escalation.used_at = now
-            _event(
+            record_event(
                 session,
                 case,
                 member.id,
@@ -988,7 +988,7 @@ class EscalationService:
         escalation.approver_role = role
         escalation.remind_at = now + sla
         escalation.climb_at = now + 2 * sla
-        _event(
+        record_event(
             session,
             case,
             None,

@@ -99,7 +99,7 @@ class InviteService:
     ) -> str:
         """An admin invites someone to their own organisation."""
         async with self.db.transaction() as session:
-            await _require_admin(session, actor)
+            await require_admin(session, actor)
             return await self.issue(
                 session,
                 org_id=actor.org_id,
@@ -222,7 +222,7 @@ class InviteService:
             )
 
 
-async def _require_admin(session: AsyncSession, actor: MemberView) -> Member:
+async def require_admin(session: AsyncSession, actor: MemberView) -> Member:
     """Re-read the actor: a role change or deactivation takes effect on the very next tap."""
     member = await session.get(Member, actor.id)
     if member is None or not member.active or member.org_id != actor.org_id:

@@ -14,7 +14,7 @@ from bot.db.models import Account, Member, Role, Team
 from bot.i18n import LOCALES
 from bot.services.context import MemberView, member_view
 from bot.services.errors import ServiceError
-from bot.services.invites import _require_admin
+from bot.services.invites import require_admin
 
 PAGE_SIZE = 8
 
@@ -47,7 +47,7 @@ class MemberService:
 
     async def page(self, actor: MemberView, page: int) -> MemberPage:
         async with self.db.reading() as session:
-            await _require_admin(session, actor)
+            await require_admin(session, actor)
             total = int(
                 await session.scalar(
                     select(func.count()).select_from(Member).where(Member.org_id == actor.org_id)
@@ -68,12 +68,12 @@ class MemberService:
 
     async def get(self, actor: MemberView, member_id: int) -> MemberView:
         async with self.db.reading() as session:
-            await _require_admin(session, actor)
+            await require_admin(session, actor)
             return member_view(await _member_of_org(session, actor.org_id, member_id))
 
     async def change_role(self, actor: MemberView, member_id: int, role: Role) -> MemberView:
         async with self.db.transaction() as session:
-            await _require_admin(session, actor)
+            await require_admin(session, actor)
             member = await _member_of_org(session, actor.org_id, member_id)
             if member.role == Role.ADMIN and role != Role.ADMIN:
                 await _keep_an_admin(session, actor.org_id, member.id)
@@ -85,7 +85,7 @@ class MemberService:
         self, actor: MemberView, member_id: int, team_id: int | None
     ) -> MemberView:
         async with self.db.transaction() as session:
-            await _require_admin(session, actor)
+            await require_admin(session, actor)
             member = await _member_of_org(session, actor.org_id, member_id)
             if team_id is not None:
                 team = await session.get(Team, team_id)
@@ -98,7 +98,7 @@ class MemberService:
 
     async def deactivate(self, actor: MemberView, member_id: int) -> MemberView:
         async with self.db.transaction() as session:
-            await _require_admin(session, actor)
+            await require_admin(session, actor)
             member = await _member_of_org(session, actor.org_id, member_id)
             if member.id == actor.id:
                 raise ServiceError("cannot_deactivate_self")

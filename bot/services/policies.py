@@ -15,7 +15,7 @@ from bot.db.models import Member, Organisation, PolicyVersion
 from bot.db.unit import UnitOfWork
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
-from bot.services.invites import _require_admin
+from bot.services.invites import require_admin
 from policies.defaults import default_policy_text
 from policies.loader import load_policy
 from policies.model import Policy
@@ -146,7 +146,7 @@ class PolicyService:
                 "policy_timezone", timezone=proposed.timezone, expected=actor.timezone
             )
         async with self.db.transaction() as session:
-            await _require_admin(session, actor)
+            await require_admin(session, actor)
             row = PolicyVersion(
                 org_id=actor.org_id,
                 version=await _next_version(session, actor.org_id),
@@ -160,7 +160,7 @@ class PolicyService:
 
     async def activate(self, actor: MemberView, draft_id: int) -> PolicyInForce:
         async with self.db.transaction() as session:
-            await _require_admin(session, actor)
+            await require_admin(session, actor)
             row = await session.get(PolicyVersion, draft_id)
             if row is None or row.org_id != actor.org_id:
                 raise ServiceError("no_such_policy")

@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.models import Case, CaseEvent, CaseState, Member, Organisation, Role, Survey
 from bot.outbox import enqueue
-from bot.services.cases import _active_member, _case_of_org, _may_act_on
+from bot.services.case_queries import active_member, case_of_org, may_act_on
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.escalations import Person, reachable_people
@@ -85,7 +85,7 @@ class SurveyAnswer:
 
 
 class SurveyNotices(Protocol):
-    """Renders the news of an answer in the reader's language (the app wires bot.render's)."""
+    """Renders the news of an answer in the reader's language (bot.app wires the bot's)."""
 
     def answered(self, answer: SurveyAnswer, locale: str) -> tuple[str, Markup]:
         """To the reporter."""
@@ -114,11 +114,11 @@ class SurveyService:
         now = self.clock.now()
         token = PREFIX + secrets.token_urlsafe(18)
         async with self.db.transaction() as session:
-            member = await _active_member(session, actor)
+            member = await active_member(session, actor)
             # Two taps at once must not make two surveys of one resolution.
             await session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
-            case = await _case_of_org(session, actor, case_id)
-            _may_act_on(case, member)
+            case = await case_of_org(session, actor, case_id)
+            may_act_on(case, member)
             if case.state != CaseState.RESOLVED:
                 raise ServiceError("case_not_resolved_for_survey")
             current = await _this_resolution(session, case)
@@ -288,7 +288,7 @@ class SurveyService:
 
     async def result(self, actor: MemberView, case_id: int) -> SurveyResult:
         async with self.db.reading() as session:
-            case: Case = await _case_of_org(session, actor, case_id)
+            case: Case = await case_of_org(session, actor, case_id)
             rows = (
                 await session.scalars(
                     select(Survey).where(Survey.case_id == case.id).order_by(Survey.id.desc())

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from bot.app import make_services
 from bot.clock import FrozenClock
 from bot.db.engine import Database
 from bot.db.models import CaseEvent, Escalation, EscalationCard, OutboxMessage, Role, Spend
@@ -112,7 +113,7 @@ async def test_two_approvers_on_two_engines_one_decision(
     olena, case, _ = await hotel(services)
     escalation_id = await escalate(services, olena, case, 2600)
     second = Database(database_url)
-    other = Services(second, clock)
+    other = make_services(second, clock)
     try:
         results = await asyncio.gather(
             services.escalations.decide(3, escalation_id, "approve"),
@@ -196,7 +197,7 @@ async def test_sla_steps_happen_once_with_two_processes(
     olena, case, people = await hotel(services)
     escalation_id = await escalate(services, olena, case, 2600)
     second = Database(database_url)
-    other = Services(second, clock)
+    other = make_services(second, clock)
     try:
         clock.advance(timedelta(minutes=15))
         reminded = await asyncio.gather(services.escalations.run_due(), other.escalations.run_due())

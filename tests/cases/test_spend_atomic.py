@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from bot.app import make_services
 from bot.clock import FrozenClock
 from bot.db.engine import Database
 from bot.db.models import Role
@@ -43,7 +44,7 @@ async def test_fifty_confirms_at_once_never_exceed_the_guest_day_limit(
 ) -> None:
     olena, case = await hotel_with_frontline(services)
     second = Database(database_url)  # another engine, with its own connections
-    other = Services(second, clock)
+    other = make_services(second, clock)
     try:
         attempts = [
             (services if i % 2 else other).cases.give(

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 import openpyxl
 from sqlalchemy import func, select
 
+from bot.app import make_services
 from bot.clock import FrozenClock
 from bot.db.engine import Database
 from bot.db.models import DigestDelivery, Member
 from bot.render.callbacks import StatsStep
 from bot.sandbox import SandboxUser
-from bot.services import Services
 from tests.e2e.harness import Harness
 from tests.metrics.fixture import Week, hotel_week, utc
 
@@ -76,7 +76,7 @@ async def test_the_monday_digest_in_three_languages_once(
         # Two processes' schedulers at once, and this process's own loop meanwhile.
         await asyncio.gather(
             harness.services.digests.run_due(),
-            Services(other_db, harness.services.clock).digests.run_due(),
+            make_services(other_db, harness.services.clock).digests.run_due(),
         )
     finally:
         await other_db.dispose()

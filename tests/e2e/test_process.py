@@ -9,18 +9,18 @@ import signal
 import sys
 from pathlib import Path
 
+from bot.app import make_services
 from bot.cli import SANDBOX_BOT_USERNAME
 from bot.db import migrate
 from bot.db.engine import Database
 from bot.sandbox import Sandbox
-from bot.services import Services
 
 
 async def test_sigterm_finishes_the_update_in_flight(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'casebot.sqlite3'}"
     db = Database(url)
     await migrate.upgrade(db.engine)
-    created = await Services(db).organisations.create("Grand Hotel", "USD", "Europe/Kyiv")
+    created = await make_services(db).organisations.create("Grand Hotel", "USD", "Europe/Kyiv")
     await db.dispose()
 
     sandbox = Sandbox(bot_username=SANDBOX_BOT_USERNAME)

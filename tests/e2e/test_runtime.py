@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.app import make_services
 from bot.cli import SANDBOX_BOT_USERNAME
 from bot.clock import FrozenClock
 from bot.db.engine import Database
 from bot.sandbox import Sandbox
-from bot.services import Services
 from tests.conftest import REDIS_URL, needs_redis
 from tests.e2e.harness import Harness, harness_settings
 
@@ -24,7 +24,7 @@ async def make_harness(
     async def factory(**overrides: object) -> Harness:
         sandbox = Sandbox(bot_username=SANDBOX_BOT_USERNAME)
         await sandbox.start(port=0)
-        h = Harness(sandbox, Services(db, clock), harness_settings(database_url, **overrides))
+        h = Harness(sandbox, make_services(db, clock), harness_settings(database_url, **overrides))
         await h.start_bot()
         started.append(h)
         return h

@@ -10,11 +10,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from bot.app import make_services
 from bot.cli import main
 from bot.clock import FrozenClock
 from bot.db import migrate
 from bot.db.engine import Database
-from bot.services import Services
 from tests.metrics.fixture import hotel_week
 
 
@@ -24,7 +24,7 @@ def _database(path: Path) -> str:
     async def build() -> None:
         db = Database(url)
         await migrate.upgrade(db.engine)
-        await hotel_week(Services(db, FrozenClock(datetime(2026, 11, 23, 9, tzinfo=UTC))))
+        await hotel_week(make_services(db, FrozenClock(datetime(2026, 11, 23, 9, tzinfo=UTC))))
         await db.dispose()
 
     asyncio.run(build())

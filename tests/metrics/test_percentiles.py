@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert
 
+from bot.app import make_services
 from bot.clock import FrozenClock
 from bot.db import migrate
 from bot.db.engine import Database
 from bot.db.models import Case
-from bot.services import Services
 from bot.services.metrics import durations, seconds
 
 START = datetime(2026, 11, 16, 9, tzinfo=UTC)
@@ -36,7 +36,7 @@ def test_sql_percentiles_match_python(tmp_path: Path) -> None:
     async def prepare() -> tuple[int, int, int]:
         db = Database(url)
         await migrate.upgrade(db.engine)
-        services = Services(db, FrozenClock(START))
+        services = make_services(db, FrozenClock(START))
         created = await services.organisations.create("P", "USD", "Europe/Kyiv")
         version = (await services.policies.in_force(created.id)).version_id
         owner = await services.invites.inspect(created.owner_invite_code, 1)

@@ -1,0 +1,143 @@
+"""The case queries the use cases share: who may act, which case, what it cost, its history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Case, CaseEvent, Member, Organisation, Role, Spend
+from bot.money import from_minor
+from bot.services.context import MemberView
+from bot.services.errors import ServiceError
+from policies.engine import UsageQuery, window
+from policies.model import Policy
+
+
+@dataclass(frozen=True)
+class Spender:
+    """Whose spending a usage count is about (employee windows count what they authorised)."""
+
+    id: int
+    org_id: int
+    team_id: int | None
+    currency: str
+
+
+async def active_member(session: AsyncSession, actor: MemberView) -> Member:
+    """The actor re-read in this transaction: a deactivation refuses the very next tap."""
+    member = await session.get(Member, actor.id)
+    if member is None or not member.active or member.org_id != actor.org_id:
+        raise ServiceError("not_allowed")
+    return member
+
+
+async def case_of_org(session: AsyncSession, actor: MemberView, case_id: int | None) -> Case:
+    case = await session.get(Case, case_id) if case_id else None
+    # Another organisation's case looks exactly like a missing one.
+    if case is None or case.org_id != actor.org_id:
+        raise ServiceError("no_such_case")
+    return case
+
+
+def may_see(case: Case, member: Member) -> bool:
+    """Who may open a case's card by its code: the people who may act on it."""
+    return member.id in (case.reporter_id, case.owner_id) or Role(member.role).at_least(
+        Role.SUPERVISOR
+    )
+
+
+def may_act_on(case: Case, member: Member) -> None:
+    """Refuse unless the member may see the case."""
+    if not may_see(case, member):
+        raise ServiceError("not_your_case")
+
+
+async def spent_on_case(session: AsyncSession, case_id: int) -> int:
+    """Everything given on a case, in minor units."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Spend.amount_minor), 0)).where(Spend.case_id == case_id)
+    )
+    return int(total or 0)
+
+
+async def count_usage(
+    session: AsyncSession,
+    policy: Policy,
+    queries: list[UsageQuery],
+    actor: MemberView | Spender,
+    case: Case | None,
+    now: datetime,
+) -> dict[str, Decimal]:
+    """Sum the spends each limit counts, in its current window, with SQL aggregates."""
+    usage: dict[str, Decimal] = {}
+    for query in queries:
+        conditions: list[Any] = [Spend.org_id == actor.org_id]
+        if query.scope == "case" or query.interval == "per_case":
+            if case is None:
+                usage[query.key] = Decimal(0)
+                continue
+            conditions.append(Spend.case_id == case.id)
+        if query.scope == "customer":
+            # Without a customer key the case itself is the customer.
+            if case is None:
+                usage[query.key] = Decimal(0)
+                continue
+            conditions.append(
+                Spend.customer_key == case.customer_key
+                if case.customer_key
+                else Spend.case_id == case.id
+            )
+        elif query.scope == "employee":
+            conditions.append(Spend.authorised_by_id == actor.id)
+        elif query.scope == "team":
+            team_id = case.team_id if case is not None else actor.team_id
+            conditions.append(
+                Spend.team_id == team_id if team_id is not None else Spend.team_id.is_(None)
+            )
+        bounds = window(query.interval, now, policy.timezone, policy.week_start)
+        if bounds is not None:
+            conditions += [Spend.created_at >= bounds[0], Spend.created_at < bounds[1]]
+        if query.remedies:
+            conditions.append(Spend.remedy.in_(query.remedies))
+        total = await session.scalar(
+            select(func.coalesce(func.sum(Spend.amount_minor), 0)).where(*conditions)
+        )
+        usage[query.key] = from_minor(int(total or 0), actor.currency)
+    return usage
+
+
+async def lock_organisation(session: AsyncSession, org_id: int) -> None:
+    """Serialise an organisation's spends and decisions across processes: a row lock on
+    PostgreSQL; on SQLite the transaction already began IMMEDIATE."""
+    await session.execute(
+        select(Organisation.id).where(Organisation.id == org_id).with_for_update()
+    )
+
+
+def record_event(
+    session: AsyncSession,
+    case: Case,
+    actor_id: int | None,
+    kind: str,
+    policy_version_id: int | None,
+    now: datetime,
+    **payload: Any,
+) -> None:
+    """One line of the case's history, written in the caller's transaction with its change."""
+    session.add(
+        CaseEvent(
+            org_id=case.org_id,
+            case_id=case.id,
+            actor_id=actor_id,
+            kind=kind,
+            payload=json.dumps(payload, ensure_ascii=False, default=str),
+            policy_version_id=policy_version_id,
+            created_at=now,
+        )
+    )
