@@ -140,7 +140,7 @@ class UnitDispatcher(Dispatcher):
 
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
         try:
-            async with self.db.unit().bound():
+            async with self.db.unit(update.update_id).bound():
                 return await super().feed_update(bot, update, **kwargs)
         except DuplicateUpdate:
             log.info("update %s was delivered again; skipped", update.update_id)

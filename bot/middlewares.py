@@ -88,8 +88,8 @@ class Deduplicate(BaseMiddleware):
 
 
 class CommitBeforeSending(BaseRequestMiddleware):
-    """Before the bot tells anyone anything, what the update wrote so far is committed: a
-    reply never speaks of what a failed commit did not keep."""
+    """Before the bot tells anyone anything, what the update's use cases wrote so far is
+    committed: a reply never speaks of what a failed commit did not keep."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -102,7 +102,7 @@ class CommitBeforeSending(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         unit = UnitOfWork.current(self.db)
         if unit is not None:
-            await unit.commit()
+            await unit.commit(deferred_too=False)
         return await make_request(bot, method)
 
 

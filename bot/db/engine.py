@@ -66,9 +66,9 @@ class Database:
             self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
         )
 
-    def unit(self) -> UnitOfWork:
+    def unit(self, label: Any = None) -> UnitOfWork:
         """A unit of work for one update (see bot/db/unit.py); bind it with `bound()`."""
-        return UnitOfWork(self)
+        return UnitOfWork(self, label)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

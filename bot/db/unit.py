@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 if TYPE_CHECKING:
@@ -39,14 +40,17 @@ class UnitOfWork:
     begins, so a busy pool cannot deadlock on updates that each wait for a second connection.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, label: Any = None) -> None:
         self.db = db
+        self.label = label  # what the unit is for (the update's id), for logs and counts
         self.memo: dict[Any, Any] = {}  # what this update already read, by key (the policy id…)
         self._read: AsyncSession | None = None
         self._write: AsyncSession | None = None
         self._blocks = 0  # use-case blocks already flushed into the open write transaction
         self._depth = 0
         self._deferred: dict[Any, Write] = {}
+        # Rows read first (the member) that the write session starts with, unread again.
+        self.seeds: list[object] = []
         self._after_commit: list[Callable[[], None]] = []
         self.open = True
         self.reads = 0
@@ -92,6 +96,7 @@ class UnitOfWork:
             return
         if self._read is None:
             self._read = self.db.readers()
+            _prepare(self._read, [])
             await self._read.begin()
             self.reads += 1
         yield self._read
@@ -134,11 +139,14 @@ class UnitOfWork:
 
     # -- committing --------------------------------------------------------------------
 
-    async def commit(self) -> None:
-        """Store what the update wrote so far (called before a Bot API call and at the end)."""
+    async def commit(self, deferred_too: bool = True) -> None:
+        """Store what the update wrote so far: at the end (`deferred_too`), and before a
+        Bot API call, when only a use case's writes must be stored first — the update's
+        own small writes wait for the end, or for a use case's commit, whichever is first,
+        so a step that writes nothing else still costs one write."""
         if self._depth:
             return  # inside a use case's block: it is not finished yet
-        if self._write is None and not self._deferred:
+        if self._write is None and (not self._deferred or not deferred_too):
             self._run_after_commit()
             return
         session = await self._writer()
@@ -161,6 +169,7 @@ class UnitOfWork:
             await self._end_read()
             self._write = self.db.sessions()
             await self._write.begin()
+            _prepare(self._write, self.seeds)
             self._blocks = 0
             self.writes += 1
         return self._write
@@ -183,5 +192,30 @@ class UnitOfWork:
                 await session.close()
 
 
-def current_unit(db: Database) -> UnitOfWork | None:
-    return UnitOfWork.current(db)
+def _prepare(session: AsyncSession, seeds: list[object]) -> None:
+    """A session's identity map holds objects weakly: a member or case loaded by one service
+    and dropped would be selected again by the next one. While the update's session lives,
+    what it loaded or added stays, so `session.get` of it costs no statement; what the
+    update read first (its member) is put in without a statement. `info["memo"]` keeps
+    figures derived by queries (what was spent on a case) until the session next writes."""
+    kept: list[object] = []
+    session.info["kept"] = kept
+    memo: dict[Any, Any] = {}
+    session.info["memo"] = memo
+    sync = session.sync_session
+    event.listen(sync, "loaded_as_persistent", lambda _s, obj: kept.append(obj))
+    event.listen(sync, "pending_to_persistent", lambda _s, obj: kept.append(obj))
+    event.listen(sync, "after_flush", lambda *_: memo.clear())
+    for seed in seeds:
+        kept.append(sync.merge(seed, load=False))
+
+
+def memo_of(session: AsyncSession) -> dict[Any, Any] | None:
+    """The session's memo of derived figures, if it is an update's (see _prepare)."""
+    return session.info.get("memo")
+
+
+def bound_unit() -> UnitOfWork | None:
+    """The unit of work this task is in, whatever its database (for counting statements)."""
+    unit = _current.get()
+    return unit if unit is not None and unit.open else None

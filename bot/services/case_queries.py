@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Case, CaseEvent, Member, Organisation, Role, Spend
+from bot.db.unit import memo_of
 from bot.money import from_minor
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
@@ -59,11 +60,20 @@ def may_act_on(case: Case, member: Member) -> None:
 
 
 async def spent_on_case(session: AsyncSession, case_id: int) -> int:
-    """Everything given on a case, in minor units."""
-    total = await session.scalar(
-        select(func.coalesce(func.sum(Spend.amount_minor), 0)).where(Spend.case_id == case_id)
+    """Everything given on a case, in minor units (asked once per update until it writes)."""
+    memo = memo_of(session)
+    key = ("spent_on_case", case_id)
+    if memo is not None and key in memo:
+        return int(memo[key])
+    total = int(
+        await session.scalar(
+            select(func.coalesce(func.sum(Spend.amount_minor), 0)).where(Spend.case_id == case_id)
+        )
+        or 0
     )
-    return int(total or 0)
+    if memo is not None:
+        memo[key] = total
+    return total
 
 
 async def count_usage(
@@ -114,7 +124,10 @@ async def count_usage(
 
 async def lock_organisation(session: AsyncSession, org_id: int) -> None:
     """Serialise an organisation's spends and decisions across processes: a row lock on
-    PostgreSQL; on SQLite the transaction already began IMMEDIATE."""
+    PostgreSQL; on SQLite the transaction already began IMMEDIATE (and FOR UPDATE means
+    nothing there), so no statement is sent."""
+    if session.get_bind().dialect.name == "sqlite":
+        return
     await session.execute(
         select(Organisation.id).where(Organisation.id == org_id).with_for_update()
     )

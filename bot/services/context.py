@@ -115,6 +115,7 @@ class ContextService:
         if unit is not None:
             for row in rows:
                 unit.memo[("policy", row[0].org_id)] = row[4]
+            unit.seeds += [row[0] for row in rows if row[0].active]
         memberships = [row[0] for row in rows]
         views = {row[0].id: _view(row[0], row[1], row[2]) for row in rows}
         active = [m for m in memberships if m.active]
