@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.db.sqlite import one_hop_dbapi
-from bot.db.unit import UnitOfWork
+from bot.db.unit import UnitOfWork, WatchedSession
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -61,9 +61,13 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=WatchedSession
+        )
         self.readers = async_sessionmaker(
-            self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+            self.engine.execution_options(sqlite_begin="DEFERRED"),
+            expire_on_commit=False,
+            sync_session_class=WatchedSession,
         )
 
     def unit(self, label: Any = None) -> UnitOfWork:

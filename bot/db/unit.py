@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from bot.db.engine import Database
@@ -195,19 +196,38 @@ class UnitOfWork:
 def _prepare(session: AsyncSession, seeds: list[object]) -> None:
     """A session's identity map holds objects weakly: a member or case loaded by one service
     and dropped would be selected again by the next one. While the update's session lives,
-    what it loaded or added stays, so `session.get` of it costs no statement; what the
-    update read first (its member) is put in without a statement. `info["memo"]` keeps
-    figures derived by queries (what was spent on a case) until the session next writes."""
+    what it loaded or added stays (`info["kept"]`, filled by WatchedSession's listeners), so
+    `session.get` of it costs no statement; what the update read
+    first (its member) is put in without a statement. `info["memo"]` keeps figures derived
+    by queries (what was spent on a case) until the session next writes."""
     kept: list[object] = []
     session.info["kept"] = kept
-    memo: dict[Any, Any] = {}
-    session.info["memo"] = memo
+    session.info["memo"] = {}
     sync = session.sync_session
-    event.listen(sync, "loaded_as_persistent", lambda _s, obj: kept.append(obj))
-    event.listen(sync, "pending_to_persistent", lambda _s, obj: kept.append(obj))
-    event.listen(sync, "after_flush", lambda *_: memo.clear())
     for seed in seeds:
         kept.append(sync.merge(seed, load=False))
+
+
+def _kept(session: Any, instance: object) -> None:
+    kept = session.info.get("kept")
+    if kept is not None:
+        kept.append(instance)
+
+
+def _flushed(session: Any, _context: Any) -> None:
+    memo = session.info.get("memo")
+    if memo:
+        memo.clear()
+
+
+class WatchedSession(Session):
+    """The sessions of every unit of work, with the listeners of `_prepare` put once on the
+    class (registering listeners per session costs more than a short statement)."""
+
+
+event.listen(WatchedSession, "loaded_as_persistent", _kept)
+event.listen(WatchedSession, "pending_to_persistent", _kept)
+event.listen(WatchedSession, "after_flush", _flushed)
 
 
 def memo_of(session: AsyncSession) -> dict[Any, Any] | None:
