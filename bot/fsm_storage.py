@@ -8,7 +8,7 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -22,6 +22,26 @@ def _state_name(state: str | State | None) -> str | None:
     return state.state if isinstance(state, State) else state
 
 
+# Built once: a statement built per call costs more than running it (SQLAlchemy coerces
+# every clause and walks it for its cache key each time).
+_READ = select(FsmState.state, FsmState.data).where(FsmState.key == bindparam("key"))
+
+
+def _whole_upsert(dialect: str) -> Any:
+    """The dialogue's whole row, inserted or replaced, with its values bound at execution."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(FsmState).values(
+        key=bindparam("key"),
+        state=bindparam("state"),
+        data=bindparam("data"),
+        updated_at=bindparam("updated_at"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[FsmState.key],
+        set_={name: statement.excluded[name] for name in ("state", "data", "updated_at")},
+    )
+
+
 class SqlStorage(BaseStorage):
     """Inside an update (a unit of work) a dialogue is read once, with the update's other
     reads, kept in memory while handlers change it, and written once at the update's commit,
@@ -33,6 +53,7 @@ class SqlStorage(BaseStorage):
         self.db = db
         self.clock = clock or Clock()
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
+        self._write_whole = _whole_upsert(db.engine.dialect.name)
 
     def _statement(self, key: str, values: dict[str, Any]) -> Any:
         insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
@@ -59,10 +80,15 @@ class SqlStorage(BaseStorage):
         if dialogue == unit.memo.get(("fsm-stored", key)):
             unit.forget(("fsm", key))  # changed and changed back: nothing to write
             return
-        values = {"state": dialogue["state"], "data": dialogue["data"]}
+        values = {
+            "key": key,
+            "state": dialogue["state"],
+            "data": dialogue["data"],
+            "updated_at": self.clock.now(),
+        }
 
         async def write(session: Any) -> None:
-            await session.execute(self._statement(key, values))
+            await (await session.connection()).execute(self._write_whole, values)
 
         unit.defer(("fsm", key), write)
 
@@ -84,11 +110,7 @@ class SqlStorage(BaseStorage):
 
     async def _stored(self, key: str) -> dict[str, Any] | None:
         async with self.db.reading() as session:
-            row = (
-                await session.execute(
-                    select(FsmState.state, FsmState.data).where(FsmState.key == key)
-                )
-            ).first()
+            row = (await session.execute(_READ, {"key": key})).first()
         return {"state": row.state, "data": row.data} if row else None
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:

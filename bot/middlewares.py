@@ -69,8 +69,8 @@ class CommitAtEnd(BaseMiddleware):
 
 
 class Deduplicate(BaseMiddleware):
-    """Marks the update handled in the update's own write transaction (see UpdateLog.mark);
-    outside a unit of work, claims it first."""
+    """Skips an update handled before; marks this one handled in the update's own write
+    transaction (see UpdateLog.mark). Outside a unit of work, claims it first."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -80,6 +80,11 @@ class Deduplicate(BaseMiddleware):
         bot: Bot = data["bot"]
         unit = UnitOfWork.current(self.services.db)
         if unit is not None:
+            # Seen already: skipped before anyone is told anything. Two deliveries at once
+            # (two processes) both pass here; the second to commit is rolled back.
+            if await self.services.updates.seen(bot.id, event.update_id):
+                log.info("update %s was delivered again; skipped", event.update_id)
+                return None
             self.services.updates.mark(unit, bot.id, event.update_id)
         elif not await self.services.updates.claim(bot.id, event.update_id):
             log.info("update %s was delivered again; skipped", event.update_id)

@@ -9,8 +9,27 @@ from collections.abc import Callable
 from typing import Any
 
 from aiogram import Router
+from aiogram.filters import Filter
+from aiogram.types import TelegramObject
+from magic_filter import MagicFilter
 
 Handler = Callable[..., Any]
+
+
+class Resolved(Filter):
+    """A magic filter (F.document, F.text.startswith("/")…) checked on the event loop. aiogram
+    runs any plain callable, which a magic filter's resolve is, through asyncio.to_thread: a
+    round trip to a worker thread for every update that reaches the handler."""
+
+    def __init__(self, magic: MagicFilter) -> None:
+        self.magic = magic
+
+    async def __call__(self, event: TelegramObject) -> Any:
+        return self.magic.resolve(event)
+
+
+def _on_loop(filters: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(Resolved(f) if isinstance(f, MagicFilter) else f for f in filters)
 
 
 class Routes:
@@ -39,7 +58,7 @@ class Routes:
     def build(self) -> Router:
         router = Router(name=self.name)
         for kind, filters in self._filters:
-            getattr(router, kind).filter(*filters)
+            getattr(router, kind).filter(*_on_loop(filters))
         for kind, filters, handler in self._handlers:
-            getattr(router, kind).register(handler, *filters)
+            getattr(router, kind).register(handler, *_on_loop(filters))
         return router

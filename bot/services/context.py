@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -72,6 +72,26 @@ def _view(member: Member, org: Organisation, team: Team | None) -> MemberView:
     )
 
 
+# Built once (building a statement costs more than running it): every membership of the
+# person with its organisation, team, the account, and the organisation's policy in force.
+_NEWEST_POLICY = (
+    select(PolicyVersion.id)
+    .where(PolicyVersion.org_id == Member.org_id, PolicyVersion.activated_at.is_not(None))
+    .order_by(PolicyVersion.activated_at.desc(), PolicyVersion.version.desc())
+    .limit(1)
+    .correlate(Member)
+    .scalar_subquery()
+)
+_CONTEXT = (
+    select(Member, Organisation, Team, Account, _NEWEST_POLICY)
+    .join(Organisation, Organisation.id == Member.org_id)
+    .outerjoin(Team, Team.id == Member.team_id)
+    .outerjoin(Account, Account.telegram_user_id == Member.telegram_user_id)
+    .where(Member.telegram_user_id == bindparam("user_id"))
+    .order_by(Member.joined_at)
+)
+
+
 class ContextService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -91,25 +111,8 @@ class ContextService:
     async def load(self, user: TelegramUser) -> Context:
         """Account, memberships with their organisation and team, and each organisation's
         policy in force (its version id, for the policy cache): one statement."""
-        newest_policy = (
-            select(PolicyVersion.id)
-            .where(PolicyVersion.org_id == Member.org_id, PolicyVersion.activated_at.is_not(None))
-            .order_by(PolicyVersion.activated_at.desc(), PolicyVersion.version.desc())
-            .limit(1)
-            .correlate(Member)
-            .scalar_subquery()
-        )
         async with self.db.reading() as session:
-            rows = (
-                await session.execute(
-                    select(Member, Organisation, Team, Account, newest_policy)
-                    .join(Organisation, Organisation.id == Member.org_id)
-                    .outerjoin(Team, Team.id == Member.team_id)
-                    .outerjoin(Account, Account.telegram_user_id == Member.telegram_user_id)
-                    .where(Member.telegram_user_id == user.id)
-                    .order_by(Member.joined_at)
-                )
-            ).all()
+            rows = (await session.execute(_CONTEXT, {"user_id": user.id})).all()
             account = rows[0][3] if rows else await session.get(Account, user.id)
         unit = UnitOfWork.current(self.db)
         if unit is not None:

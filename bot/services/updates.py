@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -19,25 +19,44 @@ from bot.db.unit import DuplicateUpdate, UnitOfWork
 KEEP = timedelta(hours=48)
 
 
+_SEEN = select(ProcessedUpdate.update_id).where(
+    ProcessedUpdate.bot_id == bindparam("bot_id"),
+    ProcessedUpdate.update_id == bindparam("update_id"),
+)
+
+
 class UpdateLog:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        # Built once, its values bound at execution (see fsm_storage: building costs).
+        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+        self._mark = (
+            insert(ProcessedUpdate)
+            .values(
+                bot_id=bindparam("bot_id"),
+                update_id=bindparam("update_id"),
+                processed_at=bindparam("processed_at"),
+            )
+            .on_conflict_do_nothing()
+        )
+
+    async def seen(self, bot_id: int, update_id: int) -> bool:
+        """Whether the update was already handled (read with the update's other reads)."""
+        async with self.db.reading() as session:
+            found = await session.scalar(_SEEN, {"bot_id": bot_id, "update_id": update_id})
+        return found is not None
 
     def mark(self, unit: UnitOfWork, bot_id: int, update_id: int) -> None:
         """Record the update as handled in the same transaction as what handling it wrote:
         a second delivery (here or in another process) finds the mark at its commit, and its
         effects are rolled back (DuplicateUpdate) before it tells anyone anything."""
-        insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
-        statement = (
-            insert(ProcessedUpdate)
-            .values(bot_id=bot_id, update_id=update_id, processed_at=self.clock.now())
-            .on_conflict_do_nothing()
-        )
+        values = {"bot_id": bot_id, "update_id": update_id, "processed_at": self.clock.now()}
 
         async def write(session: AsyncSession) -> None:
-            result = await session.execute(statement)
-            if not result.rowcount:  # type: ignore[attr-defined]
+            # On the connection: a Core statement, with a rowcount (not an ORM bulk insert).
+            result = await (await session.connection()).execute(self._mark, values)
+            if not result.rowcount:
                 raise DuplicateUpdate(update_id)
 
         unit.defer(("update", bot_id, update_id), write)
