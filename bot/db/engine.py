@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,7 +36,10 @@ def _sqlite_begin(connection: Any) -> None:
     """Writers take the write lock when they begin, not when they first write: a deferred
     transaction that reads and then writes fails at once ("database is locked") when another
     writer got in between, while BEGIN IMMEDIATE simply waits its turn (busy_timeout)."""
-    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    options = connection.get_execution_options()
+    mode = options.get("sqlite_begin", "IMMEDIATE")
+    # An update's transactions run on the loop's thread (bot/db/sqlite.py, OneHopConnection).
+    connection.connection.dbapi_connection.on_loop = bool(options.get("sqlite_on_loop"))
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
@@ -69,6 +73,31 @@ class Database:
             expire_on_commit=False,
             sync_session_class=WatchedSession,
         )
+        # An update's sessions: on SQLite their statements run on the loop's own thread.
+        on_loop = self.engine.execution_options(sqlite_on_loop=True)
+        self.unit_sessions = async_sessionmaker(
+            on_loop, expire_on_commit=False, sync_session_class=WatchedSession
+        )
+        self.unit_readers = async_sessionmaker(
+            on_loop.execution_options(sqlite_begin="DEFERRED"),
+            expire_on_commit=False,
+            sync_session_class=WatchedSession,
+        )
+        self.sqlite = self.engine.dialect.name == "sqlite"
+        self._writers: asyncio.Lock | None = None
+
+    async def writer_turn(self) -> None:
+        """On SQLite, this process's writers take turns before they BEGIN IMMEDIATE: one that
+        runs on the loop's thread must never find the write lock held by another of this
+        process's writers (it would wait in SQLite, and stop the loop that writer needs)."""
+        if self.sqlite:
+            if self._writers is None:
+                self._writers = asyncio.Lock()
+            await self._writers.acquire()
+
+    def writer_done(self) -> None:
+        if self.sqlite and self._writers is not None and self._writers.locked():
+            self._writers.release()
 
     def unit(self, label: Any = None) -> UnitOfWork:
         """A unit of work for one update (see bot/db/unit.py); bind it with `bound()`."""
@@ -83,7 +112,19 @@ class Database:
             async with unit.writing() as session:
                 yield session
             return
-        async with self.sessions() as session, session.begin():
+        await self.writer_turn()
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+        finally:
+            self.writer_done()
+
+    @asynccontextmanager
+    async def reading_apart(self) -> AsyncIterator[AsyncSession]:
+        """A read-only transaction of its own even inside an update, its statements off the
+        loop's thread: for long analytic queries (weekly figures, exports) that must not
+        stall every other update while they run."""
+        async with self.readers() as session, session.begin():
             yield session
 
     @asynccontextmanager

@@ -96,7 +96,7 @@ class UnitOfWork:
             yield self._write  # reads after a write see it
             return
         if self._read is None:
-            self._read = self.db.readers()
+            self._read = self.db.unit_readers()
             _prepare(self._read, [])
             await self._read.begin()
             self.reads += 1
@@ -168,8 +168,13 @@ class UnitOfWork:
     async def _writer(self) -> AsyncSession:
         if self._write is None:
             await self._end_read()
-            self._write = self.db.sessions()
-            await self._write.begin()
+            await self.db.writer_turn()
+            try:
+                self._write = self.db.unit_sessions()
+                await self._write.begin()
+            except BaseException:
+                self.db.writer_done()
+                raise
             _prepare(self._write, self.seeds)
             self._blocks = 0
             self.writes += 1
@@ -190,7 +195,10 @@ class UnitOfWork:
             try:
                 await session.rollback()
             finally:
-                await session.close()
+                try:
+                    await session.close()
+                finally:
+                    self.db.writer_done()
 
 
 def _prepare(session: AsyncSession, seeds: list[object]) -> None:

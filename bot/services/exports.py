@@ -146,7 +146,7 @@ class ExportService:
         policy = (await self.policies.in_force(org_id)).policy
         check_range(first, last, self.clock.now().astimezone(ZoneInfo(policy.timezone)).date())
         start, end = local_bounds(first, last + timedelta(days=1), policy.timezone)
-        async with self.db.reading() as session:
+        async with self.db.reading_apart() as session:
             org = await session.get(Organisation, org_id)
             assert org is not None  # its policy was found above
             cases = await _cases(session, org, start, end)

@@ -232,7 +232,7 @@ class MetricsService:
         if policy is None:
             policy = (await self.policies.in_force(scope.org_id)).policy
         now = self.clock.now()
-        async with self.db.reading() as session:
+        async with self.db.reading_apart() as session:
             dialect = self.db.engine.dialect.name
             return await self._figures(session, dialect, policy, scope, start, end, now, detail)
 
@@ -484,7 +484,7 @@ class MetricsService:
         """Each local day's cases: resolved without escalation, escalated, still open now,
         and the median resolution time of the cases resolved that day."""
         result = []
-        async with self.db.reading() as session:
+        async with self.db.reading_apart() as session:
             dialect = self.db.engine.dialect.name
             for offset in range(count):
                 day = first + timedelta(days=offset)
@@ -541,7 +541,7 @@ class MetricsService:
 
     async def recognition(self, scope: Scope, start: datetime, end: datetime) -> Recognition:
         cases = self._cases(scope)
-        async with self.db.reading() as session:
+        async with self.db.reading_apart() as session:
             resolvers = (
                 await session.execute(
                     select(Member.name, func.count())
