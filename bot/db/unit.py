@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ class UnitOfWork:
         self.db = db
         self.label = label  # what the unit is for (the update's id), for logs and counts
         self.memo: dict[Any, Any] = {}  # what this update already read, by key (the policy id…)
+        self._connection: AsyncConnection | None = None
         self._read: AsyncSession | None = None
         self._write: AsyncSession | None = None
         self._blocks = 0  # use-case blocks already flushed into the open write transaction
@@ -85,8 +86,13 @@ class UnitOfWork:
                 await self._discard_write()
         finally:
             self.open = False
-            await self._end_read()
-            await self._discard_write()
+            try:
+                await self._end_read()
+                await self._discard_write()
+            finally:
+                if self._connection is not None:
+                    connection, self._connection = self._connection, None
+                    await connection.close()
 
     # -- what services see -------------------------------------------------------------
 
@@ -96,7 +102,7 @@ class UnitOfWork:
             yield self._write  # reads after a write see it
             return
         if self._read is None:
-            self._read = self.db.unit_readers()
+            self._read = self.db.unit_readers(bind=await self._connected(reading=True))
             _prepare(self._read, [])
             await self._read.begin()
             self.reads += 1
@@ -170,7 +176,7 @@ class UnitOfWork:
             await self._end_read()
             await self.db.writer_turn()
             try:
-                self._write = self.db.unit_sessions()
+                self._write = self.db.unit_sessions(bind=await self._connected(reading=False))
                 await self._write.begin()
             except BaseException:
                 self.db.writer_done()
@@ -179,6 +185,16 @@ class UnitOfWork:
             self._blocks = 0
             self.writes += 1
         return self._write
+
+    async def _connected(self, reading: bool) -> AsyncConnection:
+        """The update's one connection, checked out once (one pool round, one pre-ping on
+        PostgreSQL) and used by its read and then its write transaction, one after the other;
+        the options say how the next transaction begins on SQLite."""
+        if self._connection is None:
+            self._connection = await self.db.engine.connect()
+        return await self._connection.execution_options(
+            sqlite_begin="DEFERRED" if reading else "IMMEDIATE", sqlite_on_loop=True
+        )
 
     async def _end_read(self) -> None:
         if self._read is not None:
