@@ -94,7 +94,8 @@ class Deduplicate(BaseMiddleware):
 
 class CommitBeforeSending(BaseRequestMiddleware):
     """Before the bot tells anyone anything, what the update's use cases wrote so far is
-    committed: a reply never speaks of what a failed commit did not keep."""
+    committed (a reply never speaks of what a failed commit did not keep), and the update lets
+    go of its connection while it waits for Telegram."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -107,7 +108,7 @@ class CommitBeforeSending(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         unit = UnitOfWork.current(self.db)
         if unit is not None:
-            await unit.commit(deferred_too=False)
+            await unit.pause()
         return await make_request(bot, method)
 
 

@@ -112,12 +112,20 @@ class Database:
             async with unit.writing() as session:
                 yield session
             return
-        await self.writer_turn()
-        try:
+        if not self.sqlite:
             async with self.sessions() as session, session.begin():
                 yield session
-        finally:
-            self.writer_done()
+            return
+        # The connection first, then the writers' turn, as an update does: taking the turn
+        # first and then waiting for a pooled connection held by updates that wait for the
+        # turn would be a deadlock.
+        async with self.engine.connect() as connection:
+            await self.writer_turn()
+            try:
+                async with self.sessions(bind=connection) as session, session.begin():
+                    yield session
+            finally:
+                self.writer_done()
 
     @asynccontextmanager
     async def reading_apart(self) -> AsyncIterator[AsyncSession]:

@@ -90,9 +90,7 @@ class UnitOfWork:
                 await self._end_read()
                 await self._discard_write()
             finally:
-                if self._connection is not None:
-                    connection, self._connection = self._connection, None
-                    await connection.close()
+                await self._release()
 
     # -- what services see -------------------------------------------------------------
 
@@ -164,7 +162,23 @@ class UnitOfWork:
             await session.commit()
         finally:
             await self._discard_write()
+            await self._release()
         self._run_after_commit()
+
+    async def pause(self) -> None:
+        """Before a Bot API call: the use case's writes committed, the read transaction ended
+        and the connection given back, so no update holds a connection (or a snapshot) while
+        it waits for Telegram. A read after it begins a new read transaction."""
+        if self._depth:
+            return
+        await self.commit(deferred_too=False)
+        await self._end_read()
+        await self._release()
+
+    async def _release(self) -> None:
+        if self._connection is not None and self._read is None and self._write is None:
+            connection, self._connection = self._connection, None
+            await connection.close()
 
     def _run_after_commit(self) -> None:
         callbacks, self._after_commit = self._after_commit, []
@@ -174,9 +188,13 @@ class UnitOfWork:
     async def _writer(self) -> AsyncSession:
         if self._write is None:
             await self._end_read()
+            # The connection before the writers' turn, never the other way round: a writer
+            # holding the turn while it waits for the pool, full of updates that wait for the
+            # turn, would wait forever.
+            connection = await self._connected(reading=False)
             await self.db.writer_turn()
             try:
-                self._write = self.db.unit_sessions(bind=await self._connected(reading=False))
+                self._write = self.db.unit_sessions(bind=connection)
                 await self._write.begin()
             except BaseException:
                 self.db.writer_done()

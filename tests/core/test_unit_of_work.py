@@ -4,6 +4,7 @@ dialogue written once and only when it changed — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -153,3 +154,39 @@ async def test_the_dialogue_is_read_once_and_written_once_when_changed(
     assert (counted.begun, counted.writing) == (1, 0)
     async with db.reading() as session:
         assert await session.scalar(select(func.count()).select_from(FsmState)) == 1
+
+
+async def test_a_small_pool_serves_many_updates_and_background_writers(database_url: str) -> None:
+    """Updates that read, let go while they wait for Telegram, and write again, beside
+    background writers, through a pool of two connections: each takes its connection before
+    the writers' turn, so none holds the turn while waiting for the pool (that was a deadlock)."""
+    from tests.conftest import migrated
+
+    await migrated(database_url)
+    db = Database(database_url, pool_size=2, max_overflow=0)
+
+    async def update(n: int) -> None:
+        async with db.unit(n).bound() as unit:
+            async with db.reading() as session:
+                await session.get(Account, n)
+            await unit.pause()  # as before a Bot API call
+            async with db.transaction() as session:
+                session.add(account(n, f"Update{n:02}"))
+            await unit.pause()
+            async with db.transaction() as session:
+                (await session.get(Account, n)).first_name += "!"  # type: ignore[union-attr]
+
+    async def background(n: int) -> None:
+        async with db.transaction() as session:
+            session.add(account(1000 + n, f"Background{n}"))
+
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(*(update(n) for n in range(20)), *(background(n) for n in range(5))),
+            timeout=60,  # a deadlock guard, not a race: this takes well under a second
+        )
+        done = await names(db)
+    finally:
+        await db.dispose()
+    assert len(done) == 25
+    assert sum(name.endswith("!") for name in done) == 20
