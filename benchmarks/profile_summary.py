@@ -1,7 +1,7 @@
 """Summarise a py-spy raw profile (`py-spy record --format raw`): CPU share by package, by
 leaf frame (self time), and the top functions, so a before/after table can be read off it.
 
-    py-spy record -p PID -d 15 -r 200 --format raw -o bot.raw
+    py-spy record -p PID -d 15 -r 200 --format raw -o bot.raw   # idle waits left out
     python benchmarks/profile_summary.py bot.raw
 """
 
@@ -23,12 +23,17 @@ PACKAGES = (
     ("asyncio", "asyncio"),
     ("sqlite3", "sqlite3"),
     ("json", "json"),
-    ("casebot", "/bot/"),
-    ("casebot", "/handlers/"),
-    ("casebot", "/policies/"),
+    ("casebot", "bot/"),
+    ("casebot", "handlers/"),
+    ("casebot", "policies/"),
     ("threading", "threading"),
     ("gettext", "gettext"),
 )
+
+
+# Leaf frames of a thread that waits (sampled without --gil they are not CPU): the loop's
+# select, aiosqlite's worker and the executor's workers waiting for work.
+IDLE = ("EpollSelector.select", "aiosqlite/core.py:59)", "concurrent/futures/thread.py:81)")
 
 
 def package(file: str) -> str:
@@ -47,6 +52,8 @@ def main(path: str) -> None:
         samples = [line.rstrip("\n").rpartition(" ") for line in lines]
     for stack, _, count_text in samples:
         if not stack or not count_text.isdigit():
+            continue
+        if any(marker in stack.rsplit(";", 1)[-1] for marker in IDLE):
             continue
         count = int(count_text)
         parsed = []
