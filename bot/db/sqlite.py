@@ -105,25 +105,24 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ("on_loop",)
     _cursor_cls = OneHopCursor  # type: ignore[assignment]
 
+    def _ended_on_loop(self, how: str) -> bool:
+        """Commit or roll back right here when the transaction ran on the loop's thread."""
+        if not getattr(self, "on_loop", False):
+            return False
+        self.on_loop = False
+        try:
+            getattr(self._connection._conn, how)()
+        except Exception as error:
+            self._handle_exception(error)
+        return True
+
     def commit(self) -> None:
-        if getattr(self, "on_loop", False):
-            self.on_loop = False
-            try:
-                self._connection._conn.commit()
-            except Exception as error:
-                self._handle_exception(error)
-            return
-        super().commit()
+        if not self._ended_on_loop("commit"):
+            super().commit()
 
     def rollback(self) -> None:
-        if getattr(self, "on_loop", False):
-            self.on_loop = False
-            try:
-                self._connection._conn.rollback()
-            except Exception as error:
-                self._handle_exception(error)
-            return
-        super().rollback()
+        if not self._ended_on_loop("rollback"):
+            super().rollback()
 
 
 class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):
