@@ -37,8 +37,10 @@ class UnitOfWork:
     write transaction if there is one, else into one of their own at the end. A step that
     writes nothing of its own therefore costs one read and one short write transaction.
 
-    One session at a time holds a connection: the read transaction ends before the write one
-    begins, so a busy pool cannot deadlock on updates that each wait for a second connection.
+    The read and then the write transaction run on one pooled connection, one after the
+    other, given back before every Bot API call (no update holds a connection while Telegram
+    answers) and always taken before the writers' turn (Database.writer_turn), never after:
+    a busy pool cannot deadlock on updates that wait for each other's connection or turn.
     """
 
     def __init__(self, db: Database, label: Any = None) -> None:
