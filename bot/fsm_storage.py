@@ -9,11 +9,9 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.clock import Clock
-from bot.db.engine import Database
+from bot.db.engine import Database, conflict_insert
 from bot.db.models import FsmState
 from bot.db.unit import UnitOfWork
 
@@ -29,7 +27,7 @@ _READ = select(FsmState.state, FsmState.data).where(FsmState.key == bindparam("k
 
 def _whole_upsert(dialect: str) -> Any:
     """The dialogue's whole row, inserted or replaced, with its values bound at execution."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = conflict_insert(dialect)
     statement = insert(FsmState).values(
         key=bindparam("key"),
         state=bindparam("state"),
@@ -45,7 +43,7 @@ def _whole_upsert(dialect: str) -> Any:
 class SqlStorage(BaseStorage):
     """Inside an update (a unit of work) a dialogue is read once, with the update's other
     reads, kept in memory while handlers change it, and written once at the update's commit,
-    only when it changed. Outside one (tests, tools) every call is its own transaction."""
+    only when it changed. Outside one (tests, tools) every change is a unit of its own."""
 
     def __init__(
         self, db: Database, clock: Clock | None = None, key_builder: KeyBuilder | None = None
@@ -55,26 +53,20 @@ class SqlStorage(BaseStorage):
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
         self._write_whole = _whole_upsert(db.engine.dialect.name)
 
-    def _statement(self, key: str, values: dict[str, Any]) -> Any:
-        insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
-        row = {"key": key, "updated_at": self.clock.now(), **values}
-        row.setdefault("data", "{}")
-        statement = insert(FsmState).values(**row)
-        return statement.on_conflict_do_update(
-            index_elements=[FsmState.key],
-            set_={name: statement.excluded[name] for name in (*values, "updated_at")},
-        )
-
     async def _upsert(self, key: StorageKey, **values: Any) -> None:
         built = self.key_builder.build(key)
         unit = UnitOfWork.current(self.db)
-        if unit is not None:
-            dialogue = await self._dialogue(unit, built)
-            dialogue.update(values)
-            self._defer(unit, built, dialogue)
+        if unit is None:
+            # Outside an update (tests, tools): a unit of work of its own, the same path.
+            async with self.db.unit().bound() as own:
+                await self._change(own, built, values)
             return
-        async with self.db.transaction() as session:
-            await session.execute(self._statement(built, values))
+        await self._change(unit, built, values)
+
+    async def _change(self, unit: UnitOfWork, key: str, values: dict[str, Any]) -> None:
+        dialogue = await self._dialogue(unit, key)
+        dialogue.update(values)
+        self._defer(unit, key, dialogue)
 
     def _defer(self, unit: UnitOfWork, key: str, dialogue: dict[str, Any]) -> None:
         if dialogue == unit.memo.get(("fsm-stored", key)):

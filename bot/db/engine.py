@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -43,6 +45,11 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def conflict_insert(dialect: str) -> Any:
+    """The dialect's INSERT, the one with ON CONFLICT (both databases have it)."""
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -70,16 +77,6 @@ class Database:
         )
         self.readers = async_sessionmaker(
             self.engine.execution_options(sqlite_begin="DEFERRED"),
-            expire_on_commit=False,
-            sync_session_class=WatchedSession,
-        )
-        # An update's sessions: on SQLite their statements run on the loop's own thread.
-        on_loop = self.engine.execution_options(sqlite_on_loop=True)
-        self.unit_sessions = async_sessionmaker(
-            on_loop, expire_on_commit=False, sync_session_class=WatchedSession
-        )
-        self.unit_readers = async_sessionmaker(
-            on_loop.execution_options(sqlite_begin="DEFERRED"),
             expire_on_commit=False,
             sync_session_class=WatchedSession,
         )

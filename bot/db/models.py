@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -12,9 +13,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Select,
     String,
     Text,
     UniqueConstraint,
+    select,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -170,6 +173,16 @@ class PolicyVersion(Base):
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     activated_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("member.id", ondelete="SET NULL")
+    )
+
+
+def activated_policies(org_id: Any, *columns: Any) -> Select[Any]:
+    """An organisation's activated policy versions (or the given columns of them), the one in
+    force first; `org_id` may be a value or a column to correlate with."""
+    return (
+        select(*(columns or (PolicyVersion,)))
+        .where(PolicyVersion.org_id == org_id, PolicyVersion.activated_at.is_not(None))
+        .order_by(PolicyVersion.activated_at.desc(), PolicyVersion.version.desc())
     )
 
 

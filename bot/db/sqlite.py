@@ -72,11 +72,11 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         if getattr(self._adapt_connection, "on_loop", False):
             result = _run(connection._conn, operation, parameters, many)
-            self._description, rows, self._rowcount, self._lastrowid = result
-            self._rows = collections.deque(rows)
-            return
-        async with self._adapt_connection._execute_mutex:
-            result = await connection._execute(_run, connection._conn, operation, parameters, many)
+        else:
+            async with self._adapt_connection._execute_mutex:
+                result = await connection._execute(
+                    _run, connection._conn, operation, parameters, many
+                )
         self._description, rows, self._rowcount, self._lastrowid = result
         self._rows = collections.deque(rows)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -14,8 +13,6 @@ from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from bot.db.engine import Database
-
-log = logging.getLogger(__name__)
 
 Write = Callable[[AsyncSession], Awaitable[None]]
 
@@ -57,8 +54,6 @@ class UnitOfWork:
         self.seeds: list[object] = []
         self._after_commit: list[Callable[[], None]] = []
         self.open = True
-        self.reads = 0
-        self.writes = 0
 
     # -- entering and leaving ------------------------------------------------------------
 
@@ -102,10 +97,9 @@ class UnitOfWork:
             yield self._write  # reads after a write see it
             return
         if self._read is None:
-            self._read = self.db.unit_readers(bind=await self._connected(reading=True))
+            self._read = self.db.sessions(bind=await self._connected(reading=True))
             _prepare(self._read, [])
             await self._read.begin()
-            self.reads += 1
         yield self._read
 
     @asynccontextmanager
@@ -196,20 +190,20 @@ class UnitOfWork:
             connection = await self._connected(reading=False)
             await self.db.writer_turn()
             try:
-                self._write = self.db.unit_sessions(bind=connection)
+                self._write = self.db.sessions(bind=connection)
                 await self._write.begin()
             except BaseException:
                 self.db.writer_done()
                 raise
             _prepare(self._write, self.seeds)
             self._blocks = 0
-            self.writes += 1
         return self._write
 
     async def _connected(self, reading: bool) -> AsyncConnection:
         """The update's one connection, checked out once (one pool round, one pre-ping on
         PostgreSQL) and used by its read and then its write transaction, one after the other;
-        the options say how the next transaction begins on SQLite."""
+        the options say how the next transaction begins on SQLite, and that its statements
+        run on the loop's thread (see _sqlite_begin)."""
         if self._connection is None:
             self._connection = await self.db.engine.connect()
         return await self._connection.execution_options(

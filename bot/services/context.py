@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import Database
-from bot.db.models import Account, Member, Organisation, PolicyVersion, Team
+from bot.db.models import Account, Member, Organisation, PolicyVersion, Team, activated_policies
 from bot.db.unit import UnitOfWork
 from bot.i18n import pick_locale
 
@@ -75,12 +75,7 @@ def _view(member: Member, org: Organisation, team: Team | None) -> MemberView:
 # Built once (building a statement costs more than running it): every membership of the
 # person with its organisation, team, the account, and the organisation's policy in force.
 _NEWEST_POLICY = (
-    select(PolicyVersion.id)
-    .where(PolicyVersion.org_id == Member.org_id, PolicyVersion.activated_at.is_not(None))
-    .order_by(PolicyVersion.activated_at.desc(), PolicyVersion.version.desc())
-    .limit(1)
-    .correlate(Member)
-    .scalar_subquery()
+    activated_policies(Member.org_id, PolicyVersion.id).limit(1).correlate(Member).scalar_subquery()
 )
 _CONTEXT = (
     select(Member, Organisation, Team, Account, _NEWEST_POLICY)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import Database
-from bot.db.models import Member, Organisation, PolicyVersion
+from bot.db.models import Member, Organisation, PolicyVersion, activated_policies
 from bot.db.unit import UnitOfWork
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
@@ -98,12 +98,7 @@ class PolicyService:
         if unit is not None and key in unit.memo:
             return unit.memo[key]
         async with self.db.reading() as session:
-            newest = await session.scalar(
-                select(PolicyVersion.id)
-                .where(PolicyVersion.org_id == org_id, PolicyVersion.activated_at.is_not(None))
-                .order_by(PolicyVersion.activated_at.desc(), PolicyVersion.version.desc())
-                .limit(1)
-            )
+            newest = await session.scalar(activated_policies(org_id, PolicyVersion.id).limit(1))
         if unit is not None:
             unit.memo[key] = newest
         return newest
@@ -175,14 +170,7 @@ class PolicyService:
         """What the version in force changed from the one activated before it."""
         current = await self.in_force(org_id)
         async with self.db.reading() as session:
-            rows = list(
-                await session.scalars(
-                    select(PolicyVersion)
-                    .where(PolicyVersion.org_id == org_id, PolicyVersion.activated_at.is_not(None))
-                    .order_by(PolicyVersion.activated_at.desc(), PolicyVersion.version.desc())
-                    .limit(2)
-                )
-            )
+            rows = list(await session.scalars(activated_policies(org_id).limit(2)))
             activator = (
                 await session.get(Member, rows[0].activated_by_id)
                 if rows and rows[0].activated_by_id
@@ -200,12 +188,7 @@ class PolicyService:
 
 
 async def _newest_active(session: AsyncSession, org_id: int) -> PolicyVersion | None:
-    return await session.scalar(
-        select(PolicyVersion)
-        .where(PolicyVersion.org_id == org_id, PolicyVersion.activated_at.is_not(None))
-        .order_by(PolicyVersion.activated_at.desc(), PolicyVersion.version.desc())
-        .limit(1)
-    )
+    return await session.scalar(activated_policies(org_id).limit(1))
 
 
 async def _next_version(session: AsyncSession, org_id: int) -> int:

@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db.engine import Database
+from bot.db.engine import Database, conflict_insert
 from bot.db.models import ProcessedUpdate
 from bot.db.unit import DuplicateUpdate, UnitOfWork
 
@@ -30,7 +28,7 @@ class UpdateLog:
         self.db = db
         self.clock = clock
         # Built once, its values bound at execution (see fsm_storage: building costs).
-        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+        insert = conflict_insert(db.engine.dialect.name)
         self._mark = (
             insert(ProcessedUpdate)
             .values(
