@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import Update
@@ -20,6 +22,7 @@ from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.unit import DuplicateUpdate
 from bot.fsm_storage import SqlStorage
+from bot.inbox import Claimed, Heartbeat, Inbox, Workers, stored_form
 from bot.middlewares import (
     CommitAtEnd,
     CommitBeforeSending,
@@ -38,8 +41,11 @@ from bot.scheduler import run_scheduler
 from bot.services import Services
 from bot.settings import Settings
 from bot.telegram_session import CachedResponseSession
+from bot.unavailable import Unavailable
+from bot.webhook import WebServer
 
 log = logging.getLogger(__name__)
+ALLOWED_UPDATES = ["message", "callback_query"]
 
 
 def make_services(db: Database, clock: Clock | None = None) -> Services:
@@ -76,6 +82,7 @@ def make_dispatcher(
     isolation: BaseEventIsolation,
     inflight: InFlight,
     i18n: I18n,
+    inbox: Inbox,
 ) -> Dispatcher:
     from handlers import (
         case_card,
@@ -98,7 +105,7 @@ def make_dispatcher(
     dp = UnitDispatcher(services.db, storage=storage, events_isolation=isolation)
     dp.update.outer_middleware(inflight)
     dp.update.outer_middleware(CommitAtEnd(services.db))
-    dp.update.outer_middleware(Deduplicate(services))
+    dp.update.outer_middleware(Deduplicate(services.db, inbox))
     dp.update.outer_middleware(FloodControl(settings.flood_rate, settings.flood_window_seconds))
     dp.update.outer_middleware(LoadContext(services, i18n))
     dp.update.outer_middleware(MembershipGate())
@@ -149,13 +156,15 @@ class UnitDispatcher(Dispatcher):
 
 @dataclass
 class BotApp:
-    """One running bot: polling, in-flight tracking and a clean stop."""
+    """One running instance: updates received (long polling, or a webhook when `webhook_url`
+    is set) into the inbox, handled by its workers at least once, notifications sent from the
+    outbox, the scheduler's jobs, its leases kept by a heartbeat, and a clean stop."""
 
     settings: Settings
     services: Services
     api_url: str
     token: str
-    handle_as_tasks: bool = True
+    webhook_url: str | None = None
     inflight: InFlight = field(default_factory=InFlight)
 
     def __post_init__(self) -> None:
@@ -163,30 +172,42 @@ class BotApp:
         self.bot.session.middleware(CommitBeforeSending(self.services.db))
         self.storage, self.isolation = make_storage(self.settings, self.services.db, self.services)
         self.i18n = make_i18n()
+        self.inbox = Inbox(self.services.db, self.settings.instance_id)
         self.dp = make_dispatcher(
-            self.settings, self.services, self.storage, self.isolation, self.inflight, self.i18n
+            self.settings,
+            self.services,
+            self.storage,
+            self.isolation,
+            self.inflight,
+            self.i18n,
+            self.inbox,
         )
+        self.unavailable = Unavailable(self.bot, self.i18n)
+        self.workers = Workers(
+            self.inbox,
+            self._dispatch,
+            concurrency=self.settings.inbox_concurrency,
+            on_transient=self.unavailable.row_failed,
+        )
+        self.heartbeat = Heartbeat(self.inbox, self.services.clock)
+        self.web: WebServer | None = None
         self._stopping = asyncio.Event()
 
+    async def _dispatch(self, row: Claimed) -> None:
+        update = row.update or Update.model_validate_json(row.payload, context={"bot": self.bot})
+        await self.dp.feed_update(self.bot, update, inbox_row=row.id)
+
     async def run(self) -> None:
-        """Poll until stop(); then finish the updates already being handled."""
+        """Receive and handle until stop(); then finish the updates already taken."""
         from handlers.menu import set_default_menus
 
-        await self.services.updates.prune()
+        await self.inbox.prune()
         await set_default_menus(self.bot, self.i18n)
-        polling = asyncio.create_task(
-            self.dp.start_polling(
-                self.bot,
-                handle_signals=False,
-                close_bot_session=False,
-                handle_as_tasks=self.handle_as_tasks,
-                polling_timeout=self.settings.polling_timeout,
-                allowed_updates=["message", "callback_query"],
-            )
-        )
-        stop = asyncio.create_task(self._stopping.wait())
+        background = asyncio.Event()  # the outbox, the scheduler and the heartbeat stop last
+        handling = asyncio.Event()
+        workers = asyncio.create_task(self.workers.run(handling))
+        heartbeat = asyncio.create_task(self.heartbeat.run(background))
         # Notifications written by services go out through the outbox, paced.
-        sender_stop = asyncio.Event()
         sender = asyncio.create_task(
             OutboxSender(
                 self.services.db,
@@ -194,28 +215,98 @@ class BotApp:
                 self.services.clock,
                 wakeup=self.services.outbox_ready,
                 on_unreachable=self.services.escalations.member_unreachable,
-            ).run(sender_stop)
+                instance=self.inbox.instance,
+            ).run(background)
         )
         scheduler = asyncio.create_task(
-            run_scheduler(self.services, sender_stop, self.settings.scheduler_tick_seconds)
+            run_scheduler(self.services, background, self.settings.scheduler_tick_seconds)
         )
         try:
-            await asyncio.wait({polling, stop}, return_when=asyncio.FIRST_COMPLETED)
-            if not polling.done():
-                await self.dp.stop_polling()
-            await polling
-            # Updates taken before the stop are finished, not dropped.
-            handling = set(getattr(self.dp, "_handle_update_tasks", ()))
-            await asyncio.gather(*handling, return_exceptions=True)
-            await self.inflight.wait_idle()
+            if self.webhook_url is not None or self.settings.listen is not None:
+                self.web = WebServer(self)
+                await self.web.start()
+            if self.webhook_url is not None:
+                await self._set_webhook(self.webhook_url)
+                await self._stopping.wait()
+            else:
+                await self._poll()
         finally:
+            # Nothing new is taken; what was taken is finished, not dropped.
+            if self.web is not None:
+                self.web.closing = True
+            handling.set()
+            await asyncio.gather(workers, return_exceptions=True)
+            await self.inflight.wait_idle()
+            with contextlib.suppress(Exception):
+                await self.inbox.release()
+            if self.web is not None:
+                await self.web.stop()
             # What the last handlers queued is sent now; the rest waits in the outbox.
-            sender_stop.set()
-            await asyncio.gather(sender, scheduler, return_exceptions=True)
-            stop.cancel()
+            background.set()
+            await asyncio.gather(sender, scheduler, heartbeat, return_exceptions=True)
             await self.bot.session.close()
             await self.storage.close()
             await self.isolation.close()
+
+    async def _set_webhook(self, url: str) -> None:
+        secret = self.settings.webhook_secret
+        await self.bot.set_webhook(
+            url,
+            secret_token=secret.get_secret_value() if secret is not None else None,
+            allowed_updates=ALLOWED_UPDATES,
+            max_connections=self.settings.webhook_max_connections,
+            drop_pending_updates=False,
+        )
+        log.info("casebot takes updates by webhook at %s", url)
+
+    async def _poll(self) -> None:
+        """getUpdates until stop(): each batch stored before the next call acknowledges it."""
+        offset: int | None = None
+        failures = 0
+        while not self._stopping.is_set():
+            polling = asyncio.ensure_future(
+                self.bot.get_updates(
+                    offset=offset,
+                    timeout=self.settings.polling_timeout,
+                    allowed_updates=ALLOWED_UPDATES,
+                    request_timeout=self.settings.polling_timeout + 10,
+                )
+            )
+            stopping = asyncio.ensure_future(self._stopping.wait())
+            await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not polling.done():
+                polling.cancel()  # nothing of it was stored, so nothing is acknowledged
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await polling
+                return
+            try:
+                updates = polling.result()
+            except TelegramAPIError as error:
+                failures += 1
+                log.warning("getUpdates failed (%s); trying again", error)
+                await self._pause(failures)
+                continue
+            if not updates:
+                failures = 0
+                continue
+            try:
+                await asyncio.shield(
+                    self.workers.receive(self.bot.id, [stored_form(u) for u in updates])
+                )
+            except Exception as error:
+                # Not stored, so not acknowledged: Telegram gives them again next time.
+                failures += 1
+                log.warning("updates could not be stored (%s); kept by Telegram", error)
+                await self.unavailable.updates_failed(updates)
+                await self._pause(failures)
+                continue
+            failures = 0
+            offset = updates[-1].update_id + 1
+
+    async def _pause(self, failures: int) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), min(0.5 * 2**failures, 30.0))
 
     def stop(self) -> None:
         self._stopping.set()

@@ -10,7 +10,13 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from bot.settings import Settings, SettingsError, load_settings, require_token
+from bot.settings import (
+    Settings,
+    SettingsError,
+    load_settings,
+    require_token,
+    require_webhook,
+)
 
 SANDBOX_BOT_USERNAME = "casebot_sandbox_bot"
 log = logging.getLogger("casebot")
@@ -35,7 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="casebot", description=__doc__)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run the bot (long polling)")
+    run = commands.add_parser(
+        "run", help="run the bot: long polling, or a webhook with --webhook (several instances)"
+    )
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="take updates by webhook at this public URL (or CASEBOT_WEBHOOK_URL); needs "
+        "CASEBOT_WEBHOOK_SECRET and CASEBOT_LISTEN",
+    )
     run.set_defaults(func=_sync(cmd_run))
 
     demo = commands.add_parser(
@@ -152,10 +166,37 @@ async def _database(settings: Settings, *, migrate_sqlite: bool = True) -> Any:
     return db
 
 
+async def _redis(settings: Settings) -> None:
+    """Redis, when configured, answers: else one line naming the variable (exit 2)."""
+    if not settings.redis_url:
+        return
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(settings.redis_url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        await client.ping()
+    except Exception as error:
+        reason = (str(error) or type(error).__name__).splitlines()[0][:160]
+        raise SettingsError(f"CASEBOT_REDIS_URL: cannot reach Redis ({reason})") from None
+    finally:
+        await client.aclose()
+
+
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     require_token(settings)  # before the heavy imports: a wrong setup is told at once
+    webhook = getattr(args, "webhook", None) or settings.webhook_url
+    if webhook:
+        settings = settings.model_copy(update={"webhook_url": webhook})
+        Settings.model_validate(settings.model_dump())  # the URL from the flag checked too
+        require_webhook(settings)
+        if settings.uses_sandbox:
+            raise SettingsError(
+                "CASEBOT_BOT_TOKEN: webhook mode needs a real token (or the sandbox's, with "
+                "CASEBOT_TELEGRAM_API_URL pointing at it)"
+            )
     from bot.app import BotApp, make_services
 
+    await _redis(settings)
     db = await _database(settings)
     sandbox = None
     if settings.uses_sandbox:
@@ -173,9 +214,16 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         assert settings.bot_token is not None
         api_url, token = settings.telegram_api_url, settings.bot_token.get_secret_value()
-    app = BotApp(settings=settings, services=make_services(db), api_url=api_url, token=token)
+    app = BotApp(
+        settings=settings,
+        services=make_services(db),
+        api_url=api_url,
+        token=token,
+        webhook_url=webhook or None,
+    )
     _stop_on_signals(app.stop)
-    log.info("casebot is polling %s", "the sandbox" if sandbox else api_url)
+    if not webhook:
+        log.info("casebot is polling %s", "the sandbox" if sandbox else api_url)
     await _serve(app, sandbox, db)
     log.info("casebot stopped")
     return 0

@@ -22,6 +22,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.db.engine import Database
 from bot.db.unit import UnitOfWork
+from bot.inbox import Inbox, chat_of
 from bot.render import onboarding as texts
 from bot.services import Services
 from bot.services.context import TelegramUser
@@ -69,26 +70,28 @@ class CommitAtEnd(BaseMiddleware):
 
 
 class Deduplicate(BaseMiddleware):
-    """Skips an update handled before; marks this one handled in the update's own write
-    transaction (see UpdateLog.mark). Outside a unit of work, claims it first."""
+    """Marks the update handled in its own write transaction, with what handling it wrote
+    (Inbox.mark): a second delivery, here or in another instance, is rolled back at its
+    commit. An update fed straight to the dispatcher (not from the inbox) is checked first."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, db: Database, inbox: Inbox) -> None:
+        self.db = db
+        self.inbox = inbox
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
+        unit = UnitOfWork.current(self.db)
+        if unit is None:
+            return await handler(event, data)
+        row_id = data.get("inbox_row")
+        if row_id is not None:
+            self.inbox.mark(unit, row_id)
+            return await handler(event, data)
         bot: Bot = data["bot"]
-        unit = UnitOfWork.current(self.services.db)
-        if unit is not None:
-            # Seen already: skipped before anyone is told anything. Two deliveries at once
-            # (two processes) both pass here; the second to commit is rolled back.
-            if await self.services.updates.seen(bot.id, event.update_id):
-                log.info("update %s was delivered again; skipped", event.update_id)
-                return None
-            self.services.updates.mark(unit, bot.id, event.update_id)
-        elif not await self.services.updates.claim(bot.id, event.update_id):
+        if await self.inbox.seen(bot.id, event.update_id):
             log.info("update %s was delivered again; skipped", event.update_id)
             return None
+        self.inbox.mark_direct(unit, bot.id, event.update_id, chat_of(event))
         return await handler(event, data)
 
 

@@ -37,7 +37,9 @@ from bot.db.models import Member, OutboxMessage
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
+# Renewed by the instance's heartbeat (bot/inbox.py) while it lives: a dead sender's messages
+# are taken over after this, not a minute later.
+LEASE = timedelta(seconds=9)
 Unreachable = Callable[[AsyncSession, int], Awaitable[None]]
 
 
@@ -176,8 +178,10 @@ class OutboxSender:
         batch: int = 50,
         wakeup: asyncio.Event | None = None,
         on_unreachable: Unreachable | None = None,
+        instance: str | None = None,
     ) -> None:
         self.db = db
+        self.instance = instance  # whose heartbeat renews the leases
         self.bot = bot
         self.clock = clock or Clock()
         self.pacing = pacing or Pacing()
@@ -240,6 +244,7 @@ class OutboxSender:
             )
             for row in rows:
                 row.lease_until = now + LEASE
+                row.leased_by = self.instance
             return rows
 
     async def _deliver(self, row: OutboxMessage) -> None:

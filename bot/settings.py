@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     flood_window_seconds: int = Field(default=10, ge=1)
     # How often the SLA scheduler looks for reminders and climbs that are due.
     scheduler_tick_seconds: float = Field(default=5.0, gt=0, le=300)
+    # Webhook mode (`casebot run --webhook URL`, or this): Telegram posts updates to URL.
+    webhook_url: str | None = None
+    # Telegram sends it in X-Telegram-Bot-Api-Secret-Token; the same on every instance.
+    webhook_secret: SecretStr | None = None
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    # HOST:PORT of this instance's HTTP server: the webhook, /healthz, /readyz, /metrics.
+    listen: str | None = None
+    # This instance's name in the leases it holds (default: host name and process id).
+    instance_id: str | None = Field(default=None, max_length=64)
+    # Updates this instance handles at once (each chat's one at a time, in order).
+    inbox_concurrency: int = Field(default=32, ge=1, le=1000)
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -69,6 +80,35 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _secret_shape(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value):
+            # Telegram's rule for secret_token; never echo the value.
+            raise ValueError("use 16 to 256 characters: letters, digits, _ and -")
+        return value
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        host, _, port = str(value).rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError("write it as HOST:PORT, e.g. 127.0.0.1:8081")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", str(value)):
+            raise ValueError("is not a URL (e.g. https://bot.example.com/telegram/webhook)")
+        return value
+
     @field_validator("telegram_api_url", "redis_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -86,6 +126,13 @@ class Settings(BaseSettings):
     def uses_sandbox(self) -> bool:
         return self.bot_token is None and self.sandbox
 
+    @property
+    def listen_address(self) -> tuple[str, int] | None:
+        if self.listen is None:
+            return None
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
 
 def load_settings(**overrides: object) -> Settings:
     """Settings or a SettingsError whose message is one line: variable and what is wrong."""
@@ -96,6 +143,20 @@ def load_settings(**overrides: object) -> Settings:
         field = str(first["loc"][0]) if first["loc"] else "?"
         message = str(first["msg"]).removeprefix("Value error, ")
         raise SettingsError(f"CASEBOT_{field.upper()}: {message}") from None
+
+
+def require_webhook(settings: Settings) -> None:
+    """Webhook mode needs its secret and an address to listen on."""
+    if settings.webhook_secret is None:
+        raise SettingsError(
+            "CASEBOT_WEBHOOK_SECRET: missing; webhook mode needs it (16 to 256 letters, digits, "
+            "_ and -, the same on every instance)"
+        )
+    if settings.listen is None:
+        raise SettingsError(
+            "CASEBOT_LISTEN: missing; webhook mode needs HOST:PORT to listen on "
+            "(e.g. 127.0.0.1:8081 behind nginx)"
+        )
 
 
 def require_token(settings: Settings) -> None:

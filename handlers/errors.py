@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.db.unit import DuplicateUpdate
 from bot.i18n import pick_locale
+from bot.inbox import transient
 from bot.render.onboarding import unexpected_failure
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,10 @@ async def on_error(event: ErrorEvent, bot: Bot, **data: Any) -> bool:
         # Handled before (another delivery committed first): its effects are rolled back.
         log.info("update %s was delivered again; skipped", event.update.update_id)
         return True
+    if transient(event.exception):
+        # The database or Redis is away: the update goes back to the inbox to be handled
+        # again, and the person is told it is kept (bot/unavailable.py), not that it failed.
+        raise event.exception
     log.error("update %s failed", event.update.update_id, exc_info=event.exception)
     user = event.update.message.from_user if event.update.message else None
     query = event.update.callback_query

@@ -1,4 +1,4 @@
-"""Tables: organisations, teams, accounts, members, invites, policies, processed updates, FSM."""
+"""Tables: organisations, teams, accounts, members, invites, policies, the inbox, FSM."""
 
 from __future__ import annotations
 
@@ -136,14 +136,40 @@ class Invite(Base):
     team: Mapped[Team | None] = relationship()
 
 
-class ProcessedUpdate(Base):
-    """Update ids already taken, so a redelivered update does nothing twice."""
+class InboxUpdate(Base):
+    """Every update, stored before Telegram is told it arrived (bot/inbox.py): handled until
+    it succeeds, by whichever instance holds its lease, one at a time per chat, in order.
+    A handled row stays (status "done") as the mark that a redelivery is not handled again."""
 
-    __tablename__ = "processed_update"
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("bot_id", "update_id"),
+        CheckConstraint("status IN ('pending', 'done', 'failed')", name="status"),
+        # The waiting rows only: what the workers claim, head of each chat first.
+        Index(
+            "ix_inbox_waiting",
+            "chat_id",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index("ix_inbox_received", "received_at"),
+    )
 
-    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    bot_id: Mapped[int] = mapped_column(BigInteger)
+    update_id: Mapped[int] = mapped_column(BigInteger)
+    # Whose updates are handled in order, one at a time: the user's (or the chat's).
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class FsmState(Base):
@@ -387,6 +413,8 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime())
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The instance whose heartbeat keeps the lease (bot/inbox.py Heartbeat).
+    leased_by: Mapped[str | None] = mapped_column(String(64))
     dedup_key: Mapped[str | None] = mapped_column(String(96), unique=True)
     # An edit of a message this outbox sent earlier (its Telegram id is known once sent).
     edit_of_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))

@@ -113,6 +113,13 @@ def unexpected_failure() -> str:
     )
 
 
+def unavailable() -> str:
+    return _(
+        "⏳ casebot is briefly unavailable. What you sent is kept and will be done as soon as "
+        "it is back, usually within a minute. If nothing happens, try again in a minute."
+    )
+
+
 def cancelled() -> str:
     return _("Cancelled. Nothing was changed.")
 

@@ -18,7 +18,6 @@ from bot.services.organisations import OrganisationService
 from bot.services.policies import PolicyService
 from bot.services.queue import QueueService
 from bot.services.surveys import SurveyNotices, SurveyService
-from bot.services.updates import UpdateLog
 
 
 class Services:
@@ -37,7 +36,6 @@ class Services:
         self.db = db
         self.clock = clock or Clock()
         self.context = ContextService(db, self.clock)
-        self.updates = UpdateLog(db, self.clock)
         self.invites = InviteService(db, self.clock)
         self.policies = PolicyService(db, self.clock)
         self.organisations = OrganisationService(db, self.clock, self.invites, self.policies)

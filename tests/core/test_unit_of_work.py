@@ -14,10 +14,10 @@ from sqlalchemy import event, func, select
 
 from bot.clock import FrozenClock
 from bot.db.engine import Database
-from bot.db.models import Account, FsmState, ProcessedUpdate
+from bot.db.models import Account, FsmState, InboxUpdate
 from bot.db.unit import DuplicateUpdate
 from bot.fsm_storage import SqlStorage
-from bot.services.updates import UpdateLog
+from bot.inbox import Inbox
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 KEY = StorageKey(bot_id=1, chat_id=5, user_id=5)
@@ -101,21 +101,21 @@ async def test_a_first_block_that_fails_rolls_back_only_itself(db: Database) -> 
 
 
 async def test_a_second_delivery_is_rolled_back_whole(db: Database, clock: FrozenClock) -> None:
-    log = UpdateLog(db, clock)
+    log = Inbox(db, "a", clock)
     async with db.unit(77).bound() as unit:
-        log.mark(unit, 1, 77)
+        log.mark_direct(unit, 1, 77, 5)
         async with db.transaction() as session:
             session.add(account(1, "First delivery"))
     assert await log.seen(1, 77)
     with pytest.raises(DuplicateUpdate):
         async with db.unit(77).bound() as unit:
-            log.mark(unit, 1, 77)
+            log.mark_direct(unit, 1, 77, 5)
             async with db.transaction() as session:
                 session.add(account(2, "Second delivery"))
             await unit.commit()
     assert await names(db) == ["First delivery"]
     async with db.reading() as session:
-        assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1
+        assert await session.scalar(select(func.count()).select_from(InboxUpdate)) == 1
 
 
 async def test_news_waits_for_the_commit(db: Database) -> None:

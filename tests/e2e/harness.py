@@ -53,8 +53,7 @@ class Harness:
     async def settle(self) -> None:
         assert self.app is not None
         await self.sandbox.updates_confirmed()
-        handling = set(getattr(self.app.dp, "_handle_update_tasks", ()))
-        await asyncio.gather(*handling)
+        await self.app.workers.quiet()
         await self.app.inflight.wait_idle()
 
     def user(self, user_id: int, first_name: str, language_code: str = "uk") -> SandboxUser:
