@@ -253,8 +253,8 @@ class CheckFailed(Exception):
 
 
 class TelegramCheck:
-    """getMe, its answer (or its failure) kept for `ttl` seconds: Kubernetes-style probes every
-    few seconds from every balancer would otherwise be a steady stream of Bot API calls.
+    """getMe, its answer (or its failure) kept for `ttl` seconds: probes every few seconds
+    from a balancer and a monitor would otherwise be a steady stream of Bot API calls.
     Probes arriving together share one call."""
 
     def __init__(self, bot: Bot, ttl: float = TELEGRAM_CHECK_TTL) -> None:
@@ -327,7 +327,7 @@ def ops_routes(
             if result != "ok" and failing.get(name) != result:
                 log.warning("readiness: %s failed: %s", name, result)
             elif result == "ok" and name in failing:
-                log.warning("readiness: %s is back", name)
+                log.info("readiness: %s is back", name)
             if result == "ok":
                 failing.pop(name, None)
             else:
