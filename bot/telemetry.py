@@ -313,7 +313,17 @@ def ops_routes(
     *,
     timeout: float = CHECK_TIMEOUT,
 ) -> None:
-    """GET /healthz (the process is up), /readyz (every check passes) and /metrics."""
+    """GET /healthz (the process is up), /readyz (every check passes, each within `timeout`)
+    and /metrics (after `refresh`). Wired into the webhook app, for example:
+
+        telemetry = Telemetry()
+        bot.session.middleware(CountRetryAfter(telemetry))
+        checks = {"database": database_check(db), "telegram": telegram_check(bot)}
+        if settings.redis_url:
+            checks["redis"] = redis_check(storage.redis)  # the FSM storage's client
+        inbox = PendingRows(InboxUpdate.handled_at.is_(None), InboxUpdate.received_at)
+        ops_routes(app, telemetry, checks, gauges_refresh(db, telemetry, clock, inbox))
+    """
     failing: dict[str, str] = {}  # what the last probe found wrong, to log changes only
 
     async def healthz(_request: web.Request) -> web.Response:

@@ -253,8 +253,9 @@ async def test_metrics_are_served_when_the_gauges_cannot_be_read(serve: Client) 
 async def test_two_apps_in_one_process_count_apart() -> None:
     first, second = Telemetry(), Telemetry()
     first.update_handled("ok")
-    assert first.updates.labels(outcome="ok")._value.get() == 1
-    assert second.updates.labels(outcome="ok")._value.get() == 0
+    name, ok = "casebot_updates_handled_total", {"outcome": "ok"}
+    assert first.registry.get_sample_value(name, ok) == 1
+    assert second.registry.get_sample_value(name, ok) == 0
 
 
 async def test_429s_from_any_bot_api_call_are_counted(sandbox: Sandbox, bot: Bot) -> None:
