@@ -135,7 +135,7 @@ def _sync(
         from bot.logs import setup_logging
 
         token = settings.bot_token.get_secret_value() if settings.bot_token else ""
-        setup_logging(settings.log_level, [token])
+        setup_logging(settings.log_level, [token], settings.log_format)
         return asyncio.run(command(args, settings))
 
     return runner

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     telegram_api_url: str = TELEGRAM_API_URL
     redis_url: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # "json": one JSON object per line, for journald and log shippers (bot/logs.py).
+    log_format: Literal["text", "json"] = "text"
     # Without a token, `casebot run` starts the local Bot API sandbox unless this is off.
     sandbox: bool = True
     sandbox_port: int = Field(default=8081, ge=0, le=65535)

@@ -38,11 +38,14 @@ def test_defaults_are_the_embedded_sqlite_and_telegram(monkeypatch: pytest.Monke
 
 def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / ".env").write_text(f"CASEBOT_BOT_TOKEN={TOKEN}\nCASEBOT_LOG_LEVEL=DEBUG\n")
+    (tmp_path / ".env").write_text(
+        f"CASEBOT_BOT_TOKEN={TOKEN}\nCASEBOT_LOG_LEVEL=DEBUG\nCASEBOT_LOG_FORMAT=json\n"
+    )
     settings = load_settings()
     assert settings.bot_token is not None
     assert settings.bot_token.get_secret_value() == TOKEN
     assert settings.log_level == "DEBUG"
+    assert settings.log_format == "json"
     assert TOKEN not in repr(settings)
 
 
@@ -53,6 +56,7 @@ def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         ({"database_url": "not a url"}, "CASEBOT_DATABASE_URL: is not a database URL"),
         ({"telegram_api_url": "ftp:/x"}, "CASEBOT_TELEGRAM_API_URL: is not a URL"),
         ({"log_level": "LOUD"}, "CASEBOT_LOG_LEVEL:"),
+        ({"log_format": "xml"}, "CASEBOT_LOG_FORMAT:"),
         ({"bot_token": "secret-typo"}, "CASEBOT_BOT_TOKEN: does not look like a bot token"),
     ],
 )
