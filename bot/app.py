@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ from bot.scheduler import run_scheduler
 from bot.services import Services
 from bot.settings import Settings
 from bot.telegram_session import CachedResponseSession
+from bot.telemetry import CountRetryAfter, Telemetry
 from bot.unavailable import Unavailable
 from bot.webhook import WebServer
 
@@ -144,14 +146,21 @@ class UnitDispatcher(Dispatcher):
     def __init__(self, db: Database, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.db = db
+        self.telemetry: Telemetry | None = None  # counts and times what it handles
 
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
+        start = time.perf_counter()
         try:
             async with self.db.unit(update.update_id).bound():
-                return await super().feed_update(bot, update, **kwargs)
+                result = await super().feed_update(bot, update, **kwargs)
         except DuplicateUpdate:
             log.info("update %s was delivered again; skipped", update.update_id)
+            if self.telemetry is not None:
+                self.telemetry.update_handled("duplicate")
             return None
+        if self.telemetry is not None:
+            self.telemetry.update_handled("ok", time.perf_counter() - start)
+        return result
 
 
 @dataclass
@@ -168,8 +177,10 @@ class BotApp:
     inflight: InFlight = field(default_factory=InFlight)
 
     def __post_init__(self) -> None:
+        self.telemetry = Telemetry()
         self.bot = make_bot(self.token, self.api_url)
         self.bot.session.middleware(CommitBeforeSending(self.services.db))
+        self.bot.session.middleware(CountRetryAfter(self.telemetry))
         self.storage, self.isolation = make_storage(self.settings, self.services.db, self.services)
         self.i18n = make_i18n()
         self.inbox = Inbox(self.services.db, self.settings.instance_id)
@@ -182,12 +193,15 @@ class BotApp:
             self.i18n,
             self.inbox,
         )
+        assert isinstance(self.dp, UnitDispatcher)
+        self.dp.telemetry = self.telemetry
         self.unavailable = Unavailable(self.bot, self.i18n)
         self.workers = Workers(
             self.inbox,
             self._dispatch,
             concurrency=self.settings.inbox_concurrency,
             on_transient=self.unavailable.row_failed,
+            telemetry=self.telemetry,
         )
         self.heartbeat = Heartbeat(self.inbox, self.services.clock)
         self.web: WebServer | None = None

@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram.types import Update
 from sqlalchemy import bindparam, delete, func, select, update
@@ -47,6 +47,9 @@ from bot.clock import Clock
 from bot.db.engine import Database, conflict_insert
 from bot.db.models import InboxUpdate, OutboxMessage
 from bot.db.unit import DuplicateUpdate, UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -328,17 +331,11 @@ class Inbox:
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def waiting(self) -> tuple[int, float]:
-        """How many updates wait, and the age in seconds of the oldest (for /metrics)."""
+        """How many updates wait, and the age in seconds of the oldest (as /metrics says)."""
+        from bot.telemetry import INBOX_PENDING, count_pending
+
         async with self.db.reading() as session:
-            count, oldest = (
-                await session.execute(
-                    select(func.count(), func.min(InboxUpdate.received_at)).where(
-                        InboxUpdate.status == "pending"
-                    )
-                )
-            ).one()
-        age = (self.clock.now() - oldest).total_seconds() if oldest is not None else 0.0
-        return int(count), max(age, 0.0)
+            return await count_pending(session, INBOX_PENDING, self.clock.now())
 
 
 def stored_form(update: Update) -> tuple[Update, int, int, str]:
@@ -370,8 +367,10 @@ class Workers:
         concurrency: int = 32,
         poll: float = 1.0,
         on_transient: Callable[[Claimed, BaseException], Awaitable[None]] | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.inbox = inbox
+        self.telemetry = telemetry
         self.dispatch = dispatch
         self.concurrency = concurrency
         self.poll = poll
@@ -425,6 +424,9 @@ class Workers:
 
     async def _after_failure(self, row: Claimed, error: BaseException) -> None:
         is_transient = transient(error)
+        given_up = not is_transient and row.attempts >= OTHER_ATTEMPTS
+        if self.telemetry is not None:
+            self.telemetry.update_handled("failed" if given_up else "retried")
         try:
             if is_transient:
                 delay = min(2.0 ** min(row.attempts, 10) / 4, TRANSIENT_BACKOFF_CAP)
@@ -434,7 +436,7 @@ class Workers:
                 await self.inbox.retry(row, error, delay)
                 if self.on_transient is not None:
                     await self.on_transient(row, error)
-            elif row.attempts >= OTHER_ATTEMPTS:
+            elif given_up:
                 log.error("update %s failed %s times; kept as failed", row.update_id, row.attempts)
                 await self.inbox.fail(row, error)
             else:

@@ -29,7 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.clock import Clock
 from bot.db.engine import Database
-from bot.db.models import Escalation, OutboxMessage
+from bot.db.models import Escalation, InboxUpdate, OutboxMessage
 from bot.logs import redact
 
 if TYPE_CHECKING:
@@ -157,6 +157,7 @@ class PendingRows:
 
 
 OUTBOX_PENDING = PendingRows(OutboxMessage.status == "pending", OutboxMessage.created_at)
+INBOX_PENDING = PendingRows(InboxUpdate.status == "pending", InboxUpdate.received_at)
 
 
 async def count_pending(

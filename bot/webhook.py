@@ -18,6 +18,17 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.inbox import raw_form
+from bot.telemetry import (
+    INBOX_PENDING,
+    Check,
+    CheckFailed,
+    RedisCheck,
+    database_check,
+    gauges_refresh,
+    ops_routes,
+    redis_check,
+    telegram_check,
+)
 
 if TYPE_CHECKING:
     from bot.app import BotApp
@@ -37,21 +48,38 @@ class WebServer:
         self._secret = secret.get_secret_value().encode() if secret is not None else None
         self.path = urlsplit(app.webhook_url).path or "/" if app.webhook_url else None
         self._runner: web.AppRunner | None = None
+        self._redis: RedisCheck | None = None
         self.port: int | None = None
 
     def application(self) -> web.Application:
         web_app = web.Application(client_max_size=MAX_UPDATE_BYTES)
         if self.path is not None:
             web_app.router.add_post(self.path, self._update)
-        web_app.router.add_get("/healthz", self._healthz)
+        app = self.app
+        checks: dict[str, Check] = {
+            "instance": self._running,
+            "database": database_check(app.services.db),
+            "telegram": telegram_check(app.bot),
+        }
+        if app.settings.redis_url:
+            self._redis = redis_check(app.settings.redis_url)
+            checks["redis"] = self._redis
+        refresh = gauges_refresh(app.services.db, app.telemetry, app.services.clock, INBOX_PENDING)
+        ops_routes(web_app, app.telemetry, checks, refresh)
         return web_app
+
+    async def _running(self) -> None:
+        if self.closing:
+            raise CheckFailed("stopping")
 
     async def start(self) -> None:
         address = self.app.settings.listen_address
         assert address is not None, "webhook mode needs CASEBOT_LISTEN"
-        self._runner = web.AppRunner(self.application(), handle_signals=False, access_log=None)
+        self._runner = web.AppRunner(
+            self.application(), handle_signals=False, access_log=None, shutdown_timeout=5
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, address[0], address[1], shutdown_timeout=5)
+        site = web.TCPSite(self._runner, address[0], address[1])
         await site.start()
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []
@@ -62,9 +90,8 @@ class WebServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def _healthz(self, request: web.Request) -> web.Response:
-        return web.Response(text="ok")
+        if self._redis is not None:
+            await self._redis.close()
 
     async def _update(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
@@ -90,6 +117,7 @@ class WebServer:
 
     def _reject(self, request: web.Request) -> None:
         self.rejected += 1
+        self.app.telemetry.webhook_rejected.inc()
         now = asyncio.get_running_loop().time()
         if now - self._rejections_logged_at >= 60:
             self._rejections_logged_at = now

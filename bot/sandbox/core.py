@@ -678,6 +678,7 @@ class Sandbox:
 
     async def _api_setwebhook(self, params: dict[str, Any]) -> bool:
         self.webhook_url = str(params.get("url") or "")
+        self._notify_soon()
         return True
 
     async def _api_deletewebhook(self, params: dict[str, Any]) -> bool:
