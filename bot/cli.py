@@ -186,8 +186,8 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     require_token(settings)  # before the heavy imports: a wrong setup is told at once
     webhook = getattr(args, "webhook", None) or settings.webhook_url
     if webhook:
-        settings = settings.model_copy(update={"webhook_url": webhook})
-        Settings.model_validate(settings.model_dump())  # the URL from the flag checked too
+        if webhook != settings.webhook_url:  # the flag's URL checked like the variable's
+            settings = load_settings(webhook_url=webhook)
         require_webhook(settings)
         if settings.uses_sandbox:
             raise SettingsError(

@@ -102,3 +102,41 @@ def test_cli_unreachable_database_exits_2_without_token_in_output(tmp_path: Path
     assert "CASEBOT_DATABASE_URL: cannot open the database" in result.stderr
     assert "Traceback" not in result.stderr
     assert TOKEN not in result.stdout + result.stderr
+
+
+def test_cli_unreachable_redis_exits_2(tmp_path: Path) -> None:
+    env = {
+        "CASEBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'casebot.sqlite3'}",
+        "CASEBOT_BOT_TOKEN": TOKEN,
+        "CASEBOT_SANDBOX": "0",
+        "CASEBOT_REDIS_URL": "redis://127.0.0.1:9/0",
+    }
+    result = casebot("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("casebot: CASEBOT_REDIS_URL: cannot reach Redis")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert TOKEN not in result.stdout + result.stderr
+
+
+def test_cli_webhook_needs_its_secret_and_address(tmp_path: Path) -> None:
+    env = {
+        "CASEBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'casebot.sqlite3'}",
+        "CASEBOT_BOT_TOKEN": TOKEN,
+        "CASEBOT_SANDBOX": "0",
+    }
+    hook = ("run", "--webhook", "https://bot.example.com/telegram/webhook")
+    result = casebot(*hook, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("casebot: CASEBOT_WEBHOOK_SECRET: missing")
+    env["CASEBOT_WEBHOOK_SECRET"] = "short"
+    result = casebot(*hook, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("casebot: CASEBOT_WEBHOOK_SECRET: use 16 to 256")
+    assert "short" not in result.stderr
+    env["CASEBOT_WEBHOOK_SECRET"] = "a-long-enough-secret"
+    result = casebot(*hook, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("casebot: CASEBOT_LISTEN: missing")
+    result = casebot("run", "--webhook", "not a url", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("casebot: CASEBOT_WEBHOOK_URL: is not a URL")

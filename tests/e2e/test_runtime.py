@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from bot.db.engine import Database
 from bot.sandbox import Sandbox
 from tests.conftest import REDIS_URL, needs_redis
 from tests.e2e.harness import Harness, harness_settings
+from tests.servers import RedisServer, needs_redis_server
 
 
 @pytest.fixture
@@ -85,3 +87,31 @@ async def test_an_unexpected_failure_tells_the_person_what_to_do(make_harness: o
     # Nothing was lost: the same tap now goes through.
     await olena.press("✓ Українська")
     await olena.expect("Приєднання до Grand Hotel")
+
+
+@needs_redis_server
+async def test_redis_away_the_tap_is_kept_and_done_once_it_is_back(
+    make_harness: object, tmp_path: Path
+) -> None:
+    redis = RedisServer(tmp_path / "redis")
+    await redis.start()
+    try:
+        h: Harness = await make_harness(redis_url=redis.url)  # type: ignore[operator]
+        code = await h.create_org()
+        olena = h.user(1002, "Olena", "uk")
+        await olena.start(code)
+        await olena.expect("Мова")
+        await redis.stop()
+        await olena.press("✓ Українська")
+        told = await olena.expect("casebot тимчасово недоступний")
+        assert "збережено" in told.text
+        assert not olena.callback_answers or "Щось пішло не так" not in str(
+            olena.callback_answers[-1].text
+        )
+        await redis.start()
+        # The same tap, kept in the inbox, is done once Redis is back; nobody tapped again.
+        await olena.expect("Приєднання до Grand Hotel", timeout=20)
+        assert h.app is not None
+        assert h.app.unavailable.told == 1
+    finally:
+        await redis.stop()
