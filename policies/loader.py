@@ -177,7 +177,8 @@ class _Reader:
             return None
         if isinstance(value, int):
             if value > MAX_AMOUNT:  # before str(): Python refuses ints of 4,300 digits and more
-                return self._too_large(where)
+                self._too_large(where)
+                return None
             value = str(value)
         written = value.strip()
         if len(written) > MAX_AMOUNT_CHARS or "e" in written.lower():
@@ -196,7 +197,8 @@ class _Reader:
             self.problem(where, N_("must be more than zero"))
             return None
         if amount > MAX_AMOUNT:
-            return self._too_large(where)
+            self._too_large(where)
+            return None
         if currency:
             digits = get_currency_precision(currency)
             exponent = amount.as_tuple().exponent

@@ -88,6 +88,13 @@ def readable(text: str) -> bool:
     return True
 
 
+def cleaned(text: str) -> str:
+    """`text` with what cannot be stored replaced: a lone surrogate by "�", NUL left out. For
+    words nobody can be asked to type again (a customer's survey comment)."""
+    text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text.replace("\x00", "")
+
+
 def typed(text: str | None, limit: int, code: str = "text_too_long") -> str:
     """What was typed for a field, as it may be kept: stripped, card numbers masked.
     Raises ServiceError("unreadable_text") or `code` (with the limit) when it cannot be."""
