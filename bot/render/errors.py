@@ -41,8 +41,8 @@ def refusal(error: ServiceError) -> str:
         "description_empty": _("Describe the problem in a few words, please."),
         "description_too_long": _("The description is too long: at most {limit} characters."),
         "customer_key_phone": _(
-            "Please do not use a phone number as the customer key; use a room, card or "
-            "order number."
+            "Please do not use a phone number as the customer key; use a room, order or "
+            "customer number."
         ),
         "customer_key_too_long": _("The customer key is too long: at most {limit} characters."),
         "no_such_category": _("This category is no longer in the policy. Start again."),

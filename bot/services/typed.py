@@ -7,7 +7,8 @@ import re
 
 from bot.services.errors import ServiceError
 
-# Each typed field's cap, in characters. Together they keep every screen that shows them
+# Each typed field's cap, in characters as Telegram counts them (UTF-16 code units: an emoji
+# is two). Together they keep every screen that shows them
 # under Telegram's 4096 characters: the case card holds a description, a customer key and the
 # customer's words at their longest with its other lines (tests/e2e/test_hard_inputs.py).
 DESCRIPTION_LIMIT = 2000
@@ -88,6 +89,11 @@ def readable(text: str) -> bool:
     return True
 
 
+def units(text: str) -> int:
+    """The length of `text` as Telegram measures its limits."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def cleaned(text: str) -> str:
     """`text` with what cannot be stored replaced: a lone surrogate by "�", NUL left out. For
     words nobody can be asked to type again (a customer's survey comment)."""
@@ -101,6 +107,6 @@ def typed(text: str | None, limit: int, code: str = "text_too_long") -> str:
     text = (text or "").strip()
     if not readable(text):
         raise ServiceError("unreadable_text")
-    if len(text) > limit:
+    if units(text) > limit:
         raise ServiceError(code, limit=limit)
     return mask_card_numbers(text)
