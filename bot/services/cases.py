@@ -41,6 +41,7 @@ from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.policies import PolicyInForce, PolicyService
 from bot.services.typed import (
+    CODE_LIMIT,
     CUSTOMER_KEY_LIMIT,
     CUSTOMER_WORDS_LIMIT,
     DESCRIPTION_LIMIT,
@@ -258,7 +259,7 @@ class CaseService:
     async def find(self, actor: MemberView, typed: str) -> CaseView:
         """The case whose code was typed ("K-7Q4F", "7q4f", "k 7q4f"), if the member may see
         it. Another organisation's case is refused exactly like a code nobody has."""
-        code = case_code(typed)
+        code = case_code(typed) if len(typed) <= CODE_LIMIT else None
         if code is None:
             raise ServiceError("case_code_format")
         async with self.db.reading() as session:
