@@ -176,7 +176,7 @@ class _Reader:
             self.problem(where, N_('write amounts in quotes, like "1500.50"'))
             return None
         if isinstance(value, int):
-            if value > MAX_AMOUNT:  # before str(): Python refuses ints of 4,300 digits and more
+            if abs(value) > MAX_AMOUNT:  # before str(): Python refuses ints of 4,300 digits
                 self._too_large(where)
                 return None
             value = str(value)
