@@ -15,6 +15,7 @@ from bot.db.models import Case, CaseEvent, Escalation
 from bot.render.callbacks import LARGEST_ID
 from bot.sandbox import SandboxUser
 from bot.services.typed import (
+    COMMENT_LIMIT,
     CUSTOMER_KEY_LIMIT,
     CUSTOMER_WORDS_LIMIT,
     DESCRIPTION_LIMIT,
@@ -292,3 +293,37 @@ async def test_unreadable_text_anywhere_is_answered_not_failed(harness: Harness)
     await olena.send("\udbff")
     answer = await olena.expect()
     assert "Щось пішло не так" not in answer.text
+
+
+SURVEY_TOO_LONG = {
+    "uk": "Це довше, ніж ми можемо зберегти: щонайбільше 1000 символів.",
+    "ru": "Это длиннее, чем мы можем сохранить: не больше 1000 символов.",
+    "en": "That is longer than we can keep: 1000 characters at most.",
+}
+
+
+@pytest.mark.parametrize("locale", ["uk", "ru", "en"])
+async def test_a_customers_comment_too_long_is_refused_and_a_card_in_it_masked(
+    harness: Harness, locale: str
+) -> None:
+    from bot.db.models import Survey
+    from tests.e2e.test_surveys import ask, resolved_case, token_of
+
+    olena = (await staff(harness))["olena"]
+    await resolved_case(olena)
+    token = token_of(await ask(olena))
+    guest = harness.user(9050, "John", locale)
+    await guest.start(token)
+    await guest.expect(where=lambda m: "5 ★" in m.button_labels)
+    await guest.press("5 ★")
+    await guest.expect(where=lambda m: "7" in m.button_labels)
+    await guest.press("7")
+    await guest.expect(where=lambda m: bool(m.buttons) and len(m.buttons[0]) == 1)
+    await guest.send("x" * (COMMENT_LIMIT + 1))
+    refused = await guest.expect(SURVEY_TOO_LONG[locale])
+    assert len(refused.buttons[0]) == 1  # Finish is still there: the step stays
+    await guest.send("Great stay \ud83d, card 4111 1111 1111 1111 was refunded")
+    await guest.expect(where=lambda m: not m.buttons and "!" in m.text)
+    async with harness.db.reading() as session:
+        (survey,) = (await session.scalars(select(Survey))).all()
+    assert survey.comment == "Great stay \ufffd, card •••• 1111 was refunded"
