@@ -189,7 +189,7 @@ class SurveyService:
         link) is refused and changes nothing."""
         if not 1 <= csat <= 5 or (ces is not None and not 1 <= ces <= 7):
             raise ServiceError("survey_invalid")
-        # The customer is not asked twice: a comment too long is cut, unreadable bits replaced.
+        # Not asked to type it again: unreadable bits replaced (the step refused it if too long).
         comment = mask_card_numbers(cleaned(comment or "").strip()[:COMMENT_LIMIT]) or None
         now = self.clock.now()
         async with self.db.transaction() as session:
