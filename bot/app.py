@@ -23,7 +23,7 @@ from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.unit import DuplicateUpdate
 from bot.fsm_storage import SqlStorage
-from bot.inbox import Claimed, Heartbeat, Inbox, Workers, stored_form
+from bot.inbox import Claimed, Heartbeat, Inbox, Workers, parsed, stored_form
 from bot.middlewares import (
     CommitAtEnd,
     CommitBeforeSending,
@@ -208,7 +208,7 @@ class BotApp:
         self._stopping = asyncio.Event()
 
     async def _dispatch(self, row: Claimed) -> None:
-        update = row.update or Update.model_validate_json(row.payload, context={"bot": self.bot})
+        update = row.update or parsed(row.payload, self.bot)
         await self.dp.feed_update(self.bot, update, inbox_row=row.id)
 
     async def run(self) -> None:
@@ -304,10 +304,14 @@ class BotApp:
             if not updates:
                 failures = 0
                 continue
+            forms = []
+            for update in updates:
+                try:
+                    forms.append(stored_form(update))
+                except Exception:  # a bug, not a passing failure: it must not block the rest
+                    log.exception("update %s cannot be stored; skipped", update.update_id)
             try:
-                await asyncio.shield(
-                    self.workers.receive(self.bot.id, [stored_form(u) for u in updates])
-                )
+                await asyncio.shield(self.workers.receive(self.bot.id, forms))
             except Exception as error:
                 # Not stored, so not acknowledged: Telegram gives them again next time.
                 failures += 1

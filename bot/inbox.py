@@ -339,16 +339,25 @@ class Inbox:
 
 
 def stored_form(update: Update) -> tuple[Update, int, int, str]:
-    """An update as the inbox stores it: itself, its id, its chat, its JSON."""
-    payload = update.model_dump_json(exclude_unset=True, by_alias=True)
-    return update, update.update_id, chat_of(update), payload
+    """An update as the inbox stores it: itself, its id, its chat, its JSON — in ASCII, so
+    that text no encoder takes (a lone surrogate someone typed) is stored as its escape, and
+    the handler refuses it, rather than the update failing to be stored at all."""
+    data = update.model_dump(mode="json", exclude_unset=True, by_alias=True)
+    return update, update.update_id, chat_of(update), json.dumps(data, ensure_ascii=True)
+
+
+def parsed(payload: str | bytes, bot: Any = None) -> Update:
+    """An update from its stored JSON (Python's parser: it keeps lone surrogates, as
+    aiogram's reading of getUpdates does)."""
+    data = json.loads(payload)
+    return Update.model_validate(data, context={"bot": bot} if bot is not None else None)
 
 
 def raw_form(body: bytes | str) -> tuple[None, int, int, str]:
     """A webhook's body as the inbox stores it (parsed later, by whoever handles it)."""
-    data = json.loads(body)
-    update = Update.model_validate(data)
-    return None, update.update_id, chat_of(update), body if isinstance(body, str) else body.decode()
+    update = parsed(body)
+    text = body if isinstance(body, str) else body.decode("utf-8", "surrogatepass")
+    return None, update.update_id, chat_of(update), text
 
 
 Dispatch = Callable[[Claimed], Awaitable[None]]

@@ -14,6 +14,7 @@ from babel.numbers import (
 
 from bot.i18n import babel_locale
 from bot.services.errors import ServiceError
+from bot.services.typed import AMOUNT_LIMIT, readable
 
 # Nobody on a shop floor gives away more than this in one go; a typo is likelier.
 ABSURD = Decimal(10) ** 9
@@ -35,6 +36,8 @@ def parse_amount(text: str, locale: str, currency: str, *, money: bool = True) -
     """An amount typed in the reader's locale ("1 500,50" in uk/ru, "1,500.50" in en), with
     or without the organisation's currency ("150 грн", "$150"), strictly: anything doubtful
     is refused with a reason, never rounded."""
+    if len(text) > AMOUNT_LIMIT or not readable(text):
+        raise ServiceError("amount_format", example=_example(locale))
     cleaned = text.strip().replace("\u00a0", " ").replace("\u202f", " ").replace("\u2212", "-")
     digits_at = [i for i, char in enumerate(cleaned) if char.isdigit()]
     if not digits_at:

@@ -12,7 +12,7 @@ from aiogram.types import Update
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import pick_locale
-from bot.inbox import Claimed
+from bot.inbox import Claimed, parsed
 from bot.render.onboarding import unavailable
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ class Unavailable:
         update = row.update
         if update is None:
             try:
-                update = Update.model_validate_json(row.payload)
+                update = parsed(row.payload)
             except ValueError:
                 return
         await self.updates_failed([update])

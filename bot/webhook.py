@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.inbox import raw_form
+from bot.inbox import parsed, raw_form
 from bot.telemetry import (
     INBOX_PENDING,
     Check,
@@ -109,9 +109,8 @@ class WebServer:
             await asyncio.shield(self.app.workers.receive(self.app.bot.id, [form]))
         except Exception as error:
             log.warning("update %s could not be stored (%s); Telegram keeps it", form[1], error)
-            from aiogram.types import Update
 
-            await self.app.unavailable.updates_failed([Update.model_validate_json(body)])
+            await self.app.unavailable.updates_failed([parsed(body)])
             return web.Response(status=503, text="try again")
         return web.Response(status=200)
 

@@ -14,11 +14,12 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.db.models import Role
 from bot.render import cases as screens
-from bot.render import media
+from bot.render import errors, media
 from bot.render.callbacks import CaseStep
 from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
+from bot.services.typed import DESCRIPTION_LIMIT, typed
 from handlers.case_view import policy_of, refuse
 from handlers.filters import RoleAtLeast
 from handlers.new_case import NewCase
@@ -63,10 +64,15 @@ async def offer_case(message: Message, state: FSMContext, bot: Bot) -> None:
             await bot.edit_message_reply_markup(
                 chat_id=message.chat.id, message_id=earlier, reply_markup=None
             )
+    try:
+        description = typed(message.caption, DESCRIPTION_LIMIT, "description_too_long")
+    except ServiceError as error:
+        await message.answer(errors.refusal(error))
+        return
     draft = {
         "photo": message.photo[-1].file_id if message.photo else None,
         "voice": message.voice.file_id if message.voice else None,
-        "description": message.caption or "",
+        "description": description,
     }
     await state.set_state(MediaOffer.offered)
     text, markup = media.offer("voice" if draft["voice"] else "photo")

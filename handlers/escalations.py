@@ -343,7 +343,7 @@ async def deny_with_typed_reason(
         )
     except ServiceError as error:
         log.warning("refused %s on a typed denial from user %s", error.code, ctx.user.id)
-        if error.code in ("reason_needed", "note_too_long"):
+        if error.code in ("reason_needed", "note_too_long", "unreadable_text"):
             back = screens.back_button(data["escalation_id"])
             await step_error(bot, ctx.user.id, state, _refusal(error, ctx), back)
             return

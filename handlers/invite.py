@@ -14,10 +14,11 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.db.models import Role
 from bot.render import errors, invites
-from bot.render.callbacks import InviteStep
+from bot.render.callbacks import InviteStep, id_of
 from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
+from bot.services.invites import MAX_TTL
 from handlers.filters import RoleAtLeast
 from handlers.routing import Routes
 from handlers.screens import show
@@ -75,7 +76,7 @@ async def pick_role(
 
 @routes.callback_query(InviteFlow.team, InviteStep.filter(F.action == "team"))
 async def pick_team(query: CallbackQuery, callback_data: InviteStep, state: FSMContext) -> None:
-    team_id = int(callback_data.value) if callback_data.value.isdigit() else None
+    team_id = id_of(callback_data.value) or None
     await state.update_data(team_id=team_id)
     await state.set_state(InviteFlow.uses)
     await show(query, *invites.choose_uses())
@@ -83,10 +84,11 @@ async def pick_team(query: CallbackQuery, callback_data: InviteStep, state: FSMC
 
 @routes.callback_query(InviteFlow.uses, InviteStep.filter(F.action == "uses"))
 async def pick_uses(query: CallbackQuery, callback_data: InviteStep, state: FSMContext) -> None:
-    if not callback_data.value.isdigit():
+    uses = id_of(callback_data.value)
+    if uses is None:
         await query.answer()
         return
-    await state.update_data(uses=int(callback_data.value))
+    await state.update_data(uses=uses)
     await state.set_state(InviteFlow.ttl)
     await show(query, *invites.choose_ttl())
 
@@ -102,7 +104,8 @@ async def pick_ttl(
 ) -> None:
     assert ctx.member is not None
     data = await state.get_data()
-    days = int(callback_data.value) if callback_data.value.isdigit() else 0
+    # A forged count of days past any choice stays past it (and is refused), never overflows.
+    days = min(id_of(callback_data.value) or 0, MAX_TTL.days + 1)
     try:
         code = await services.invites.create(
             ctx.member,

@@ -15,9 +15,15 @@ from bot.render import cases as screens
 from bot.render import errors
 from bot.render.callbacks import CaseStep
 from bot.services import Services
-from bot.services.cases import DESCRIPTION_LIMIT, customer_key_of
+from bot.services.cases import customer_key_of
 from bot.services.context import Context
 from bot.services.errors import ServiceError
+from bot.services.typed import (
+    CUSTOMER_KEY_LIMIT,
+    CUSTOMER_WORDS_LIMIT,
+    DESCRIPTION_LIMIT,
+    typed,
+)
 from handlers.case_view import (
     card_screen,
     policy_of,
@@ -73,13 +79,10 @@ async def pick_category(
 
 @routes.message(NewCase.description, Typed(media=True))
 async def take_description(message: Message, ctx: Context, state: FSMContext, bot: Bot) -> None:
-    text = message.text or message.caption or ""
-    if len(text) > DESCRIPTION_LIMIT:
-        # Refused now, while the person can still shorten it; the step stays.
-        error = ServiceError("description_too_long", limit=DESCRIPTION_LIMIT)
-        await step_error(
-            bot, ctx.user.id, state, errors.refusal(error), screens.back_button("back")
-        )
+    try:
+        text = typed(message.text or message.caption, DESCRIPTION_LIMIT, "description_too_long")
+    except ServiceError as error:
+        await _refused(bot, ctx, state, error)
         return
     photo = message.photo[-1].file_id if message.photo else None
     voice = message.voice.file_id if message.voice else None
@@ -94,7 +97,11 @@ async def take_customer(
     message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
 ) -> None:
     assert ctx.member is not None and message.text is not None
-    key = customer_key_of(message.text) or ""
+    try:
+        key = typed(customer_key_of(message.text), CUSTOMER_KEY_LIMIT, "customer_key_too_long")
+    except ServiceError as error:
+        await _refused(bot, ctx, state, error)
+        return
     await state.update_data(customer=key)
     history_text = None
     open_case = None
@@ -145,8 +152,18 @@ async def add_to_open_case(
 async def take_words(
     message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
 ) -> None:
-    await state.update_data(words=message.text)
+    try:
+        words = typed(message.text, CUSTOMER_WORDS_LIMIT, "words_too_long")
+    except ServiceError as error:
+        await _refused(bot, ctx, state, error)
+        return
+    await state.update_data(words=words)
     await _create(ctx, services, state, bot, None)
+
+
+async def _refused(bot: Bot, ctx: Context, state: FSMContext, error: ServiceError) -> None:
+    """Refused now, while the person can still mend what they typed; the step stays."""
+    await step_error(bot, ctx.user.id, state, errors.refusal(error), screens.back_button("back"))
 
 
 @routes.callback_query(NewCase.customer, CaseStep.filter(F.action == "skip"))

@@ -14,6 +14,7 @@ from bot.render.callbacks import PolicyPage, PolicyStep
 from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
+from bot.services.policies import MAX_POLICY_BYTES
 from handlers.filters import RoleAtLeast
 from handlers.routing import Routes
 from handlers.screens import show
@@ -73,6 +74,12 @@ async def upload(message: Message, ctx: Context, services: Services, bot: Bot) -
         return
     if not (message.document.file_name or "").lower().endswith(".toml"):
         await message.answer(policy.not_a_policy_file())
+        return
+    size = message.document.file_size or 0
+    if size > MAX_POLICY_BYTES:
+        # Told from the message itself: a file this big is never fetched.
+        error = ServiceError("policy_too_big", limit=MAX_POLICY_BYTES // 1024)
+        await message.answer(policy.refused([errors.refusal(error)]))
         return
     buffer = io.BytesIO()
     await bot.download(message.document.file_id, destination=buffer)

@@ -152,7 +152,8 @@ async def typed_note(
     try:
         await services.lifecycle.add_note(ctx.member, data["case_id"], message.text)
     except ServiceError as error:
-        await _words_refused(message, ctx, state, bot, error, data["case_id"], ("note_too_long",))
+        fixable = ("note_too_long", "unreadable_text")
+        await _words_refused(message, ctx, state, bot, error, data["case_id"], fixable)
         return
     await next_step(bot, ctx.user.id, state, *await card_screen(ctx, services, data["case_id"]))
     await state.clear()
@@ -203,7 +204,13 @@ async def reopen_with_reason(
         await services.lifecycle.reopen(ctx.member, data["case_id"], message.text)
     except ServiceError as error:
         await _words_refused(
-            message, ctx, state, bot, error, data["case_id"], ("reason_needed", "note_too_long")
+            message,
+            ctx,
+            state,
+            bot,
+            error,
+            data["case_id"],
+            ("reason_needed", "note_too_long", "unreadable_text"),
         )
         return
     await state.clear()

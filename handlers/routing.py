@@ -16,6 +16,8 @@ from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.types import CallbackQuery, TelegramObject
 from magic_filter import MagicFilter
 
+from bot.render.callbacks import in_range
+
 Handler = Callable[..., Any]
 
 
@@ -34,9 +36,11 @@ class Resolved(Filter):
 @lru_cache(maxsize=1024)
 def _unpacked(kind: type[CallbackData], data: str) -> CallbackData | None:
     try:
-        return kind.unpack(data)
+        unpacked = kind.unpack(data)
     except (TypeError, ValueError):
         return None
+    # Out of an id column's range: forged, answered like any button no handler takes.
+    return unpacked if in_range(unpacked) else None
 
 
 class UnpackedOnce(Filter):

@@ -22,9 +22,10 @@ from bot.services import Services
 from bot.services.context import Context
 from bot.services.errors import ServiceError
 from bot.services.surveys import is_survey_token
+from bot.services.typed import COMMENT_LIMIT, units
 from handlers.filters import Typed
 from handlers.routing import Routes
-from handlers.screens import show
+from handlers.screens import next_step, show
 
 routes = Routes("survey")
 
@@ -138,6 +139,14 @@ async def finish(
 async def comment(
     message: Message, ctx: Context, services: Services, state: FSMContext, i18n: I18n
 ) -> None:
+    if units((message.text or "").strip()) > COMMENT_LIMIT:
+        # The step stays, below the comment: shorter words, or Finish without them.
+        language = (await state.get_data())["language"]
+        assert message.bot is not None
+        with i18n.use_locale(language):
+            text, markup = survey.comment_too_long(language, COMMENT_LIMIT)
+        await next_step(message.bot, message.chat.id, state, text, markup)
+        return
     await _save(message, message.text, ctx, services, state, i18n)
 
 

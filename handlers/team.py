@@ -15,7 +15,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.db.models import Role
 from bot.render import errors, team
-from bot.render.callbacks import TeamAction
+from bot.render.callbacks import TeamAction, id_of
 from bot.services import Services
 from bot.services.context import Context, MemberView
 from bot.services.errors import ServiceError
@@ -67,7 +67,7 @@ async def _act(
     members = services.members
     match data.action:
         case "page":
-            page = await members.page(actor, int(data.value) if data.value.isdigit() else 0)
+            page = await members.page(actor, id_of(data.value) or 0)
             await show(query, *team.roster(page, actor.org_name))
         case "open":
             await show(query, *team.card(await members.get(actor, data.member_id)))
@@ -84,8 +84,8 @@ async def _act(
             target = await members.get(actor, data.member_id)
             teams = await services.organisations.teams(actor.org_id)
             await show(query, *team.choose_team(target, teams))
-        case "setteam" if data.value.isdigit():
-            team_id = int(data.value) or None
+        case "setteam" if id_of(data.value) is not None:
+            team_id = id_of(data.value) or None
             await show(query, *team.card(await members.change_team(actor, data.member_id, team_id)))
         case "off":
             await show(query, *team.confirm_deactivation(await members.get(actor, data.member_id)))

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from babel.numbers import get_currency_precision, list_currencies
+from babel.numbers import format_decimal, get_currency_precision, list_currencies
 
 from bot.i18n import translations
 from policies.model import (
@@ -30,6 +30,21 @@ from policies.positions import key_lines, line_of
 _SLUG = re.compile(r"^[a-z0-9_]{1,20}$")
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
+# What a hand-written policy never needs, and a crafted one must not get through: the deepest
+# nesting of arrays and inline tables (a real file needs three), the largest amount and the
+# longest one as written, the longest labels (a category or remedy is a button; a deny reason
+# is a button and a line of a card), and how many entries a section or a role may list.
+MAX_NESTING = 16
+MAX_AMOUNT = Decimal(10) ** 12
+MAX_AMOUNT_CHARS = 24
+MAX_LABEL = 64
+MAX_REASON_LABEL = 200
+MAX_TEAM_NAME = 64
+MAX_ENTRIES = 30
+MAX_LIMITS = 12
+MAX_BUDGETS = 12
+SHOWN = 60  # characters of a key or a value quoted in a problem
+
 
 def N_(message: str) -> str:
     """Marks a message for extraction; it is translated when rendered."""
@@ -46,13 +61,26 @@ class PolicyIssue:
     def render(self, locale: str = "en") -> str:
         """ "roles.frontline.limits[0].amount (line 16): must be more than zero" in `locale`."""
         t = translations(locale)
-        text = t.gettext(self.message).format(**self.params)
+        # What the file says is quoted back cut short; what the loader says (choices) is not.
+        params = dict(self.params)
+        if "value" in params:
+            params["value"] = _quoted(params["value"])
+        if "amount" in params:
+            params["amount"] = format_decimal(params["amount"], locale=locale)
+        text = t.gettext(self.message).format(**params)
         if not self.path:  # a syntax error names its line and column in the text itself
             return text
-        where = self.path
+        where = _quoted(self.path)
         if self.line is not None:
-            where = t.gettext("{path} (line {line})").format(path=self.path, line=self.line)
+            where = t.gettext("{path} (line {line})").format(path=where, line=self.line)
         return f"{where}: {text}"
+
+
+def _quoted(value: Any) -> Any:
+    """A key or a value as a problem quotes it: a crafted 60,000-character one is cut."""
+    if isinstance(value, str) and len(value) > SHOWN:
+        return value[: SHOWN - 1] + "…"
+    return value
 
 
 class PolicyError(Exception):
@@ -112,7 +140,13 @@ class _Reader:
             return None
         return value
 
-    def labels(self, data: Any, path: str, extra: frozenset[str] = frozenset()) -> Labels | None:
+    def labels(
+        self,
+        data: Any,
+        path: str,
+        extra: frozenset[str] = frozenset(),
+        longest: int = MAX_LABEL,
+    ) -> Labels | None:
         table = self.table(data, path)
         if table is None:
             return None
@@ -122,6 +156,14 @@ class _Reader:
             text = table.get(locale)
             if not isinstance(text, str) or not text.strip():
                 self.problem(f"{path}.{locale}", N_("a label in this language is required"))
+                return None
+            if len(text.strip()) > longest:
+                self.problem(
+                    f"{path}.{locale}",
+                    N_("a label is {limit} characters at most; this one has {count}"),
+                    limit=longest,
+                    count=len(text.strip()),
+                )
                 return None
             texts[locale] = text.strip()
         return Labels(**texts)
@@ -133,13 +175,29 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             self.problem(where, N_('write amounts in quotes, like "1500.50"'))
             return None
+        if isinstance(value, int):
+            if abs(value) > MAX_AMOUNT:  # before str(): Python refuses ints of 4,300 digits
+                self._too_large(where)
+                return None
+            value = str(value)
+        written = value.strip()
+        if len(written) > MAX_AMOUNT_CHARS or "e" in written.lower():
+            # "1E+1000000" is a number to Decimal, and an overflow in every sum after it.
+            self.problem(where, N_('write an amount in plain digits, like "1500.50"'))
+            return None
         try:
-            amount = Decimal(str(value).strip())
+            amount = Decimal(written)
         except InvalidOperation:
             self.problem(where, N_('"{value}" is not an amount'), value=value)
             return None
-        if not amount.is_finite() or amount <= 0:
+        if not amount.is_finite():
+            self.problem(where, N_('"{value}" is not an amount'), value=value)
+            return None
+        if amount <= 0:
             self.problem(where, N_("must be more than zero"))
+            return None
+        if amount > MAX_AMOUNT:
+            self._too_large(where)
             return None
         if currency:
             digits = get_currency_precision(currency)
@@ -154,6 +212,53 @@ class _Reader:
                 return None
         return amount
 
+    def _too_large(self, where: str) -> None:
+        self.problem(where, N_("must be {amount} at most"), amount=MAX_AMOUNT)
+
+    def entries(self, items: list[Any] | dict[str, Any], where: str, most: int) -> bool:
+        """Not more entries than `most`: a longer list is named once and read no further."""
+        if len(items) <= most:
+            return True
+        self.problem(
+            where, N_("{count} entries at most; there are {found}"), count=most, found=len(items)
+        )
+        return False
+
+
+def too_deep(text: str, deepest: int = MAX_NESTING) -> int | None:
+    """The line where arrays and inline tables nest deeper than `deepest`, or None. Read before
+    the parser, which recurses once a level and would run out of stack on a crafted file."""
+    depth, line, at, size = 0, 1, 0, len(text)
+    while at < size:
+        char = text[at]
+        if char == "\n":
+            line += 1
+        elif char == "#":
+            end = text.find("\n", at)
+            at = size if end < 0 else end
+            continue
+        elif char in "\"'":
+            quote = text[at : at + 3] if text[at : at + 3] in ('"""', "'''") else char
+            at += len(quote)
+            while at < size and not text.startswith(quote, at):
+                if text[at] == "\\" and char == '"':
+                    at += 1
+                elif text[at] == "\n":
+                    line += 1
+                    if len(quote) == 1:
+                        break  # an unclosed string: the parser names it
+                at += 1
+            at += len(quote)
+            continue
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                return line
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        at += 1
+    return None
+
 
 @cache
 def _zones() -> frozenset[str]:
@@ -163,8 +268,13 @@ def _zones() -> frozenset[str]:
 
 def load_policy(text: str) -> Policy:
     """Parse and validate; raises PolicyError listing every problem found."""
+    deep = too_deep(text)
+    if deep is not None:
+        raise PolicyError([_nested(deep)])
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # not reached after too_deep, but never "something went wrong"
+        raise PolicyError([_nested(None)]) from None
     except tomllib.TOMLDecodeError as error:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
         detail = re.sub(r"\s*\(at line.*\)$", "", str(error))
@@ -180,11 +290,24 @@ def load_policy(text: str) -> Policy:
                 )
             ]
         ) from None
+    except ValueError:  # an integer of thousands of digits, which Python will not convert
+        raise PolicyError(
+            [PolicyIssue("", N_("a number in the file is longer than any policy needs"))]
+        ) from None
     reader = _Reader(text)
     policy = _policy(reader, data)
     if reader.issues or policy is None:
         raise PolicyError(reader.issues)
     return policy
+
+
+def _nested(line: int | None) -> PolicyIssue:
+    return PolicyIssue(
+        "",
+        N_("nested deeper than {depth} levels at line {line}: a policy needs three at most"),
+        {"depth": MAX_NESTING, "line": line if line is not None else "?"},
+        line,
+    )
 
 
 _TOP = {
@@ -275,7 +398,9 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
     # Keys whose labels are faulty still count as defined: one mistake, one message.
     roles = _roles(r, data, currency, set(written) if "remedies" in data else None, free)
     budgets = _budgets(r, data, currency)
-    deny_reasons = _labelled(r, data, "deny_reasons") if "deny_reasons" in data else {}
+    deny_reasons = (
+        _labelled(r, data, "deny_reasons", MAX_REASON_LABEL) if "deny_reasons" in data else {}
+    )
     confirm_above = (
         r.amount(data["confirm_above"], "confirm_above", currency)
         if "confirm_above" in data
@@ -307,6 +432,8 @@ def _keyed(r: _Reader, data: dict[str, Any], section: str) -> dict[str, Any]:
     table = r.table(data.get(section, {}), section)
     if not table:
         r.problem(section, N_("at least one entry is needed"))
+        return {}
+    if not r.entries(table, section, MAX_ENTRIES):
         return {}
     good = {}
     for key, value in table.items():
@@ -342,10 +469,12 @@ def _presets(
     return tuple(sorted({a for a in amounts if a is not None}))
 
 
-def _labelled(r: _Reader, data: dict[str, Any], section: str) -> dict[str, Labels]:
+def _labelled(
+    r: _Reader, data: dict[str, Any], section: str, longest: int = MAX_LABEL
+) -> dict[str, Labels]:
     result = {}
     for key, value in _keyed(r, data, section).items():
-        labels = r.labels(value, f"{section}.{key}")
+        labels = r.labels(value, f"{section}.{key}", longest=longest)
         if isinstance(value, dict) and "money" in value:
             r.problem(f"{section}.{key}.money", N_("unknown key"))
         if labels:
@@ -408,6 +537,8 @@ def _roles(
         raw_limits = rules.get("limits", [])
         if not isinstance(raw_limits, list):
             r.problem(f"{path}.limits", N_("must be a list of tables"))
+            raw_limits = []
+        if not r.entries(raw_limits, f"{path}.limits", MAX_LIMITS):
             raw_limits = []
         for index, raw in enumerate(raw_limits):
             where = f"{path}.limits[{index}]"
@@ -486,6 +617,8 @@ def _budgets(r: _Reader, data: dict[str, Any], currency: str | None) -> tuple[Bu
     if not isinstance(raw, list):
         r.problem("budgets", N_("must be a list of tables"))
         return ()
+    if not r.entries(raw, "budgets", MAX_BUDGETS):
+        return ()
     budgets = []
     for index, item in enumerate(raw):
         where = f"budgets[{index}]"
@@ -499,6 +632,13 @@ def _budgets(r: _Reader, data: dict[str, Any], currency: str | None) -> tuple[Bu
         team = table.get("team")
         if scope == "team" and (not isinstance(team, str) or not team.strip()):
             r.problem(f"{where}.team", N_("a team budget needs the team's name"))
+        elif isinstance(team, str) and len(team) > MAX_TEAM_NAME:
+            r.problem(
+                f"{where}.team",
+                N_("a team's name is {limit} characters at most"),
+                limit=MAX_TEAM_NAME,
+            )
+            team = None
         if scope == "org" and team is not None:
             r.problem(f"{where}.team", N_("only a team budget names a team"))
         if scope and interval and amount:

@@ -285,7 +285,7 @@ REFUSALS: dict[str, dict[str, Any]] = {
     "customer_key_phone": {},
     "customer_key_too_long": {"limit": 64},
     "description_empty": {},
-    "description_too_long": {"limit": 3000},
+    "description_too_long": {"limit": 2000},
     "empty_name": {},
     "escalation_withdrawn": {},
     "export_backwards": {},
@@ -327,10 +327,13 @@ REFUSALS: dict[str, dict[str, Any]] = {
     "survey_invalid": {},
     "survey_used": {},
     "team_exists": {"team": "Front desk"},
+    "text_too_long": {"limit": 500},
     "try_again": {},
     "unknown_currency": {"currency": "USDD"},
     "unknown_timezone": {"timezone": "Europe/Kiev"},
+    "unreadable_text": {},
     "void_too_late": {"minutes": 10},
+    "words_too_long": {"limit": 1000},
 }
 
 _RAISED = re.compile(r'ServiceError\(\s*"([a-z_]+)"')

@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
+import re
+
 from aiogram.filters.callback_data import CallbackData
+
+# Ids are INTEGER columns (4 bytes on PostgreSQL); 0 stands for "none" in the factories below.
+LARGEST_ID = 2**31 - 1
+_ID = re.compile(r"[0-9]{1,10}")
+
+
+def in_range(data: CallbackData) -> bool:
+    """Every whole number of a button fits an id column: a forged button with a case id of
+    10^23, or of -1, is refused as forged before any query is made with it."""
+    return all(
+        0 <= value <= LARGEST_ID
+        for value in data.model_dump().values()
+        if isinstance(value, int) and not isinstance(value, bool)
+    )
+
+
+def id_of(value: str) -> int | None:
+    """A button's text value read as an id or a count ("12"), or None when it is none."""
+    if not _ID.fullmatch(value) or int(value) > LARGEST_ID:
+        return None
+    return int(value)
 
 
 class LanguagePick(CallbackData, prefix="lg"):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from html import escape
+from html import escape, unescape
 from typing import Protocol
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -72,7 +73,8 @@ def ask_customer(category: str) -> Screen:
     text = "\n".join(
         (
             _title(3, category),
-            _("Who is the customer? Type a room, card or order number — or skip."),
+            # Never "card": a bank's staff would type the customer's payment card.
+            _("Who is the customer? Type a room, order or customer number — or skip."),
         )
     )
     rows = [
@@ -206,8 +208,13 @@ def card(
     return _fitted(lines, history), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _units(html: str) -> int:
+    """The length Telegram holds to its limit: of the text its HTML shows (tags gone, "&lt;"
+    one character), in UTF-16 code units."""
+    return len(unescape(_TAG.sub("", html)).encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _fitted(lines: list[str], history: str | None) -> str:

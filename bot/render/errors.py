@@ -41,8 +41,8 @@ def refusal(error: ServiceError) -> str:
         "description_empty": _("Describe the problem in a few words, please."),
         "description_too_long": _("The description is too long: at most {limit} characters."),
         "customer_key_phone": _(
-            "Please do not use a phone number as the customer key; use a room, card or "
-            "order number."
+            "Please do not use a phone number as the customer key; use a room, order or "
+            "customer number."
         ),
         "customer_key_too_long": _("The customer key is too long: at most {limit} characters."),
         "no_such_category": _("This category is no longer in the policy. Start again."),
@@ -60,6 +60,15 @@ def refusal(error: ServiceError) -> str:
         ),
         "reason_needed": _("Type the reason in a few words, please."),
         "note_too_long": _("The text is too long: at most {limit} characters."),
+        "text_too_long": _("The text is too long: at most {limit} characters."),
+        "words_too_long": _(
+            "The customer's words are too long: at most {limit} characters. Shorten them and "
+            "send again."
+        ),
+        "unreadable_text": _(
+            "Some characters of this message cannot be read (perhaps a broken emoji). "
+            "Type it again, please."
+        ),
         "void_too_late": _(
             "You can void your case only within {minutes} minutes; ask a supervisor."
         ),

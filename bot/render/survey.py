@@ -61,6 +61,13 @@ def ask_comment(language: str) -> Screen:
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def comment_too_long(language: str, limit: int) -> Screen:
+    """The comment step again, under a comment longer than the survey keeps."""
+    text, markup = ask_comment(language)
+    refusal = _("That is longer than we can keep: {limit} characters at most.").format(limit=limit)
+    return f"{refusal}\n{text}", markup
+
+
 def thanks() -> str:
     """Takes the place of the last question: no buttons are left."""
     return _("<b>Thank you!</b> Your answer helps us do better.")

@@ -755,7 +755,7 @@ class Sandbox:
         text, source, entities = self._formatted(params, "text", "entities")
         if not text.strip():
             raise bad_request("message text is empty")
-        if len(text) > TEXT_LIMIT:
+        if utf16_len(text) > TEXT_LIMIT:  # Telegram counts UTF-16 code units
             raise bad_request("message is too long")
         markup = self._markup(params, chat_id)
         message = self._add_message(
@@ -781,7 +781,7 @@ class Sandbox:
         if params.get("caption") in (None, ""):
             return None, None, []
         caption, source, entities = self._formatted(params, "caption", "caption_entities")
-        if len(caption) > CAPTION_LIMIT:
+        if utf16_len(caption) > CAPTION_LIMIT:
             raise bad_request("message caption is too long")
         return caption, source, entities
 
@@ -841,7 +841,7 @@ class Sandbox:
         text, source, entities = self._formatted(params, "text", "entities")
         if not text.strip():
             raise bad_request("message text is empty")
-        if len(text) > TEXT_LIMIT:
+        if utf16_len(text) > TEXT_LIMIT:  # Telegram counts UTF-16 code units
             raise bad_request("message is too long")
         markup = self._markup(params, message.chat_id)
         if (text, entities, markup) == (message.text, message.entities, message.reply_markup):

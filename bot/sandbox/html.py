@@ -40,7 +40,7 @@ class _Open:
 
 
 def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _kind(tag: str, attrs: dict[str, str], offset: int) -> tuple[str | None, dict[str, Any]]:

@@ -40,6 +40,15 @@ from bot.services.case_queries import (
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.policies import PolicyInForce, PolicyService
+from bot.services.typed import (
+    CODE_LIMIT,
+    CUSTOMER_KEY_LIMIT,
+    CUSTOMER_WORDS_LIMIT,
+    DESCRIPTION_LIMIT,
+    NOTE_LIMIT,
+    REASON_LIMIT,
+    typed,
+)
 
 if TYPE_CHECKING:
     from bot.services.escalations import EscalationService
@@ -47,8 +56,6 @@ from policies.engine import Decision, Outcome, decide, usage_needed, window
 from policies.model import Policy
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-DESCRIPTION_LIMIT = 3000  # leaves room on a 4096-character card for everything else
-CUSTOMER_KEY_LIMIT = 64
 _PHONE = re.compile(r"^\+?[\d\s().-]{7,}$")
 
 
@@ -186,14 +193,13 @@ class CaseService:
         policy = current.policy
         if category not in policy.categories:
             raise ServiceError("no_such_category")
-        description = description.strip()
+        description = typed(description, DESCRIPTION_LIMIT, "description_too_long")
         if not description and not (photo_file_id or voice_file_id):
             raise ServiceError("description_empty")
-        if len(description) > DESCRIPTION_LIMIT:
-            raise ServiceError("description_too_long", limit=DESCRIPTION_LIMIT)
         key = customer_key_of(customer_key)
-        if key and len(key) > CUSTOMER_KEY_LIMIT:
-            raise ServiceError("customer_key_too_long", limit=CUSTOMER_KEY_LIMIT)
+        if key:
+            key = typed(key, CUSTOMER_KEY_LIMIT, "customer_key_too_long")
+        words = typed(customer_words, CUSTOMER_WORDS_LIMIT, "words_too_long") or None
         if key and _PHONE.match(key) and not policy.customer_key_may_be_phone:
             raise ServiceError("customer_key_phone")
         now = self.clock.now()
@@ -209,7 +215,7 @@ class CaseService:
                         photo_file_id=photo_file_id,
                         voice_file_id=voice_file_id,
                         customer_key=key,
-                        customer_words=(customer_words or "").strip() or None,
+                        customer_words=words,
                         state=CaseState.OPEN,
                         reporter_id=actor.id,
                         owner_id=actor.id,
@@ -253,7 +259,7 @@ class CaseService:
     async def find(self, actor: MemberView, typed: str) -> CaseView:
         """The case whose code was typed ("K-7Q4F", "7q4f", "k 7q4f"), if the member may see
         it. Another organisation's case is refused exactly like a code nobody has."""
-        code = case_code(typed)
+        code = case_code(typed) if len(typed) <= CODE_LIMIT else None
         if code is None:
             raise ServiceError("case_code_format")
         async with self.db.reading() as session:
@@ -381,11 +387,9 @@ class CaseService:
     ) -> CaseView:
         """A returning customer's new problem added to their open case, instead of a second
         case: an "added" event in the case's history."""
-        text = text.strip()
+        text = typed(text, DESCRIPTION_LIMIT, "description_too_long")
         if not text and not (photo_file_id or voice_file_id):
             raise ServiceError("description_empty")
-        if len(text) > DESCRIPTION_LIMIT:
-            raise ServiceError("description_too_long", limit=DESCRIPTION_LIMIT)
         current = await self.policies.in_force(actor.org_id)
         now = self.clock.now()
         media = {"photo": photo_file_id, "voice": voice_file_id}
@@ -611,7 +615,6 @@ class CaseService:
 
 OUTCOMES = ("with_remedy", "without_remedy", "unsatisfied", "unresolvable")
 VOID_BY_REPORTER = timedelta(minutes=10)
-NOTE_LIMIT = 1000
 
 
 class CaseLifecycle:
@@ -639,9 +642,7 @@ class CaseLifecycle:
     ) -> None:
         if outcome not in OUTCOMES:
             raise ServiceError("bad_outcome")
-        note = (note or "").strip() or None
-        if note and len(note) > NOTE_LIMIT:
-            raise ServiceError("note_too_long", limit=NOTE_LIMIT)
+        note = typed(note, NOTE_LIMIT, "note_too_long") or None
         current = await self.policies.in_force(actor.org_id)
         now = self.clock.now()
         async with self.db.transaction() as session:
@@ -687,7 +688,7 @@ class CaseLifecycle:
 
     async def add_note(self, actor: MemberView, case_id: int, note: str) -> None:
         """A note typed after the case was resolved: kept as the resolution's note."""
-        note = _typed_words(note)
+        note = _typed_words(note, NOTE_LIMIT)
         current = await self.policies.in_force(actor.org_id)
         now = self.clock.now()
         async with self.db.transaction() as session:
@@ -745,7 +746,7 @@ class CaseLifecycle:
         return case.resolved_at + timedelta(days=policy.reopen_window_days)
 
     async def reopen(self, actor: MemberView, case_id: int, reason: str) -> None:
-        reason = _typed_words(reason)
+        reason = _typed_words(reason, REASON_LIMIT)
         current = await self.policies.in_force(actor.org_id)
         deadline = await self.reopen_deadline(actor, case_id)
         now = self.clock.now()
@@ -785,13 +786,11 @@ class CaseLifecycle:
             record_event(session, case, member.id, "cancelled", current.version_id, now)
 
 
-def _typed_words(text: str) -> str:
+def _typed_words(text: str, limit: int) -> str:
     """A reason or a note as typed: something, and not more than a card can hold."""
-    text = text.strip()
+    text = typed(text, limit, "note_too_long")
     if not text:
         raise ServiceError("reason_needed")
-    if len(text) > NOTE_LIMIT:
-        raise ServiceError("note_too_long", limit=NOTE_LIMIT)
     return text
 
 

@@ -41,6 +41,7 @@ from bot.services.case_queries import (
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.policies import PolicyInForce, PolicyService
+from bot.services.typed import REASON_LIMIT, typed
 from policies.engine import Outcome, decide, usage_needed, window
 from policies.model import Limit, Policy
 
@@ -604,11 +605,9 @@ class EscalationService:
                 if approved < asked:
                     decision = "part"
             elif decision == "deny":
-                reason = (reason or "").strip()
+                reason = typed(reason, REASON_LIMIT, "note_too_long")
                 if not reason:
                     raise ServiceError("reason_needed")
-                if len(reason) > 500:
-                    raise ServiceError("note_too_long", limit=500)
             taken = await session.execute(
                 update(Escalation)
                 .where(Escalation.id == escalation.id, Escalation.state == "pending")

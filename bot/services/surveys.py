@@ -25,11 +25,11 @@ from bot.services.case_queries import active_member, case_of_org, may_act_on
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.escalations import Person, reachable_people
+from bot.services.typed import COMMENT_LIMIT, cleaned, mask_card_numbers
 
 SURVEY_TTL = timedelta(days=7)
 # "q" + 24 url-safe characters (144 bits): never the 22 characters of an invite code.
 PREFIX = "q"
-COMMENT_LIMIT = 1000
 # A rating at or below this reaches the reporter's supervisors at once.
 LOW_SCORE = 2
 Markup = dict[str, Any] | None
@@ -189,7 +189,8 @@ class SurveyService:
         link) is refused and changes nothing."""
         if not 1 <= csat <= 5 or (ces is not None and not 1 <= ces <= 7):
             raise ServiceError("survey_invalid")
-        comment = (comment or "").strip()[:COMMENT_LIMIT] or None
+        # Not asked to type it again: unreadable bits replaced (the step refused it if too long).
+        comment = mask_card_numbers(cleaned(comment or "").strip()[:COMMENT_LIMIT]) or None
         now = self.clock.now()
         async with self.db.transaction() as session:
             done = await session.execute(

@@ -7,6 +7,8 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+import pytest
+
 from bot.clock import FrozenClock
 from bot.render.callbacks import PolicyPage
 from bot.sandbox import SandboxUser
@@ -201,3 +203,72 @@ async def test_frontline_keeps_to_their_own_rules(harness: Harness) -> None:
 
 def answered(user: SandboxUser, seen: int) -> bool | None:
     return True if len(user.callback_answers) > seen else None
+
+
+CRAFTED = {
+    # What each crafted file is refused with, in uk, ru and en.
+    "nesting": (
+        lambda text: text + "\nx = " + "[" * 30000 + "]" * 30000 + "\n",
+        ("глибше за 16 рівнів", "глубже 16 уровней", "nested deeper than 16 levels"),
+    ),
+    "exponent": (
+        lambda text: text.replace(
+            'limits = [{ amount = "2000"', 'limits = [{ amount = "1E+1000000"'
+        ),
+        ("пишіть суму звичайними цифрами", "пишите сумму обычными цифрами", "in plain digits"),
+    ),
+    "label": (
+        lambda text: text.replace('en = "Dinner"', f'en = "{"D" * 60000}"', 1),
+        ("до 64 символів", "до 64 символов", "64 characters at most"),
+    ),
+}
+
+
+@pytest.mark.parametrize("locale", ["uk", "ru", "en"])
+@pytest.mark.parametrize("kind", sorted(CRAFTED))
+async def test_crafted_uploads_are_listed_as_problems_and_not_kept(
+    harness: Harness, kind: str, locale: str
+) -> None:
+    from sqlalchemy import func, select
+
+    from bot.db.models import PolicyVersion
+
+    sarah = await owner_joins(harness)
+    await speak(sarah, locale)
+    craft, expected = CRAFTED[kind]
+    crafted = craft(await hotel_in_kyiv(harness))
+    assert crafted != await hotel_in_kyiv(harness)
+    await sarah.send_document(crafted.encode(), "hotel.toml")
+    heading = {"uk": "Політику не змінено", "ru": "Политика не изменена", "en": "not changed"}
+    refusal = await sarah.expect(heading[locale])
+    assert expected[("uk", "ru", "en").index(locale)] in refusal.text
+    async with harness.db.reading() as session:
+        kept = await session.scalar(select(func.count()).select_from(PolicyVersion))
+    assert kept == 1  # the default policy only: no draft of the crafted file
+
+
+@pytest.mark.parametrize("locale", ["uk", "ru", "en"])
+async def test_a_file_too_big_is_refused_before_it_is_fetched(
+    harness: Harness, locale: str
+) -> None:
+    sarah = await owner_joins(harness)
+    await speak(sarah, locale)
+    await sarah.send_document(b"# " + b"x" * (300 * 1024) + b"\n", "hotel.toml")
+    expected = {
+        "uk": "Файл завеликий: щонайбільше 64 КБ.",
+        "ru": "Файл слишком большой: не больше 64 КБ.",
+        "en": "The file is too big: at most 64 KB.",
+    }
+    refusal = await sarah.expect(expected[locale])
+    assert expected[locale] in refusal.text
+    assert not [method for method, _ in harness.sandbox.requests if method.lower() == "getfile"]
+
+
+async def speak(user: SandboxUser, locale: str) -> None:
+    """The admin switches to `locale` (the owner joined in English)."""
+    if locale == "en":
+        return
+    await user.send("/language")
+    await user.expect("Choose the language")
+    await user.press({"uk": "Українська", "ru": "Русский"}[locale])
+    await user.expect({"uk": "Готово", "ru": "Готово"}[locale])

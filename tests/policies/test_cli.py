@@ -4,6 +4,7 @@ through the registered subparsers and each command's func."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,30 @@ def test_unknown_role_is_refused_by_argparse(capsys: pytest.CaptureFixture[str])
     with pytest.raises(SystemExit):
         run(["explain", RETAIL, "--role", "owner", "--remedy", "gift", "--amount", "1"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("craft", "expected"),
+    [
+        (lambda t: t + "\nx = " + "[" * 30000 + "]" * 30000 + "\n", "nested deeper than 16"),
+        (
+            lambda t: t.replace('amount = "50"', 'amount = "1E+1000000"', 1),
+            "write an amount in plain digits",
+        ),
+        (lambda t: t.replace('en = "Card"', f'en = "{"C" * 60000}"', 1), "64 characters at most"),
+    ],
+)
+def test_check_names_crafted_files_problems(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    craft: Callable[[str], str],
+    expected: str,
+) -> None:
+    text = Path(BANK).read_text()
+    crafted = craft(text)
+    assert crafted != text
+    path = tmp_path / "crafted.toml"
+    path.write_text(crafted)
+    assert run(["check", str(path)]) != 0
+    _, err = capsys.readouterr()
+    assert expected in err and len(err) < 1000

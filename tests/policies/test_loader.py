@@ -370,3 +370,86 @@ def test_default_limits_are_scaled_for_the_currency() -> None:
     dollar = load_policy(default_policy_text("USD", "America/New_York")).roles["frontline"]
     assert [lim.amount for lim in dollar.limits] == [Decimal(50), Decimal(200)]
     assert [lim.amount for lim in hryvnia.limits] == [Decimal(2000), Decimal(8000)]
+
+
+# Crafted files: each is a list of problems, never a crash and never a policy.
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ('amount = "100"', 'amount = "1E+1000000"'),
+            "roles.frontline.limits[0].amount (line 16): "
+            'write an amount in plain digits, like "1500.50"',
+        ),
+        (
+            ('amount = "100"', 'amount = "Infinity"'),
+            'roles.frontline.limits[0].amount (line 16): "Infinity" is not an amount',
+        ),
+        (
+            ('amount = "100"', 'amount = "1000000000000.01"'),
+            "roles.frontline.limits[0].amount (line 16): must be 1,000,000,000,000 at most",
+        ),
+        (
+            ('amount = "100"', "amount = 10000000000000"),
+            "roles.frontline.limits[0].amount (line 16): must be 1,000,000,000,000 at most",
+        ),
+        (
+            ('amount = "100"', f'amount = "0.{"0" * 40}1"'),
+            "roles.frontline.limits[0].amount (line 16): "
+            'write an amount in plain digits, like "1500.50"',
+        ),
+        (
+            ('en = "Noise"', f'en = "{"N" * 60000}"'),
+            "categories.noise.en (line 7): a label is 64 characters at most; this one has 60000",
+        ),
+    ],
+)
+def test_crafted_values_are_named(change: tuple[str, str], expected: str) -> None:
+    assert errors_of(MINIMAL.replace(*change, 1)) == [expected]
+
+
+def test_nesting_past_the_limit_is_named_with_its_line() -> None:
+    deep = MINIMAL + "\nx = " + "[" * 30000 + "]" * 30000 + "\n"
+    assert errors_of(deep) == [
+        "nested deeper than 16 levels at line 18: a policy needs three at most"
+    ]
+    (uk,) = errors_of(deep, "uk")
+    assert "18" in uk and "16" in uk
+    # Brackets in strings and comments are text, not nesting.
+    quoted = MINIMAL.replace('en = "Noise"', f'en = "{"[" * 40}" # {"{" * 40}')
+    assert load_policy(quoted).categories["noise"].en == "[" * 40
+
+
+def test_a_number_of_thousands_of_digits_is_named() -> None:
+    text = MINIMAL.replace('amount = "100"', "amount = 1" + "0" * 5000)
+    assert errors_of(text) == ["a number in the file is longer than any policy needs"]
+
+
+def test_a_huge_key_or_value_is_quoted_cut_short() -> None:
+    (problem,) = errors_of(MINIMAL.replace('"UAH"', f'"{"U" * 60000}"'))
+    assert len(problem) < 120 and problem.endswith('…"')
+    (unknown,) = errors_of(MINIMAL + f'\n"{"k" * 60000}" = 1\n')
+    assert len(unknown) < 120 and unknown.endswith("unknown key")
+
+
+def test_a_deny_reason_may_be_longer_than_a_button_but_not_than_a_screen() -> None:
+    reason = '\n[deny_reasons.late]\nuk = "{0}"\nru = "{0}"\nen = "{0}"\n'
+    load_policy(MINIMAL + reason.format("r" * 200))
+    assert errors_of(MINIMAL + reason.format("r" * 201))[0].startswith(
+        "deny_reasons.late.uk (line 19): a label is 200 characters at most"
+    )
+
+
+def test_too_many_entries_are_named_once() -> None:
+    many = "".join(
+        f'\n[categories.c{n}]\nuk = "К{n}"\nru = "К{n}"\nen = "C{n}"\n' for n in range(31)
+    )
+    assert errors_of(MINIMAL + many) == ["categories (line 4): 30 entries at most; there are 32"]
+    limits = ", ".join(
+        f'{{ amount = "{n}", scope = "case", interval = "per_case" }}' for n in range(1, 14)
+    )
+    text = MINIMAL.replace(
+        'limits = [{ amount = "100", scope = "case", interval = "per_case" }]',
+        f"limits = [{limits}]",
+    )
+    assert errors_of(text) == ["roles.frontline.limits (line 16): 12 entries at most; there are 13"]

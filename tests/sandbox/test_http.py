@@ -42,6 +42,13 @@ async def test_unknown_chat_and_blocked_user(sandbox: Sandbox, call: Call) -> No
     [
         ({"text": ""}, "Bad Request: message text is empty"),
         ({"text": "x" * 4097}, "Bad Request: message is too long"),
+        # Counted as Telegram counts: an emoji is two UTF-16 code units; tags and entities
+        # are not counted, what they show is.
+        ({"text": "🙂" * 2049}, "Bad Request: message is too long"),
+        (
+            {"text": "<b>" + "&lt;" * 4097 + "</b>", "parse_mode": "HTML"},
+            "Bad Request: message is too long",
+        ),
         (
             {"text": "<b>bold", "parse_mode": "HTML"},
             "Bad Request: can't parse entities: "
@@ -85,6 +92,8 @@ async def test_rejections_match_telegram(
 async def test_limits_count_text_after_entity_parsing(sandbox: Sandbox, call: Call) -> None:
     await sandbox.user(42, "Olena").send("hi")
     text = "<b>" + "x" * 4096 + "</b>"
+    assert (await call("sendMessage", chat_id=42, text=text, parse_mode="HTML"))[0] == 200
+    text = "<b>" + "&lt;" * 2048 + "</b>" + "🙂" * 1024
     assert (await call("sendMessage", chat_id=42, text=text, parse_mode="HTML"))[0] == 200
     # 64 bytes of callback data is the maximum, counted in UTF-8 bytes, not characters.
     ok = {"inline_keyboard": [[{"text": "A", "callback_data": "x" * 64}]]}
