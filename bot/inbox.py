@@ -385,7 +385,8 @@ class Workers:
         self.poll = poll
         self.on_transient = on_transient
         self.running: set[asyncio.Task[None]] = set()
-        self._behind: Counter[int] = Counter()
+        self._behind: Counter[int] = Counter()  # rows stored here, not yet started, by chat
+        self._active: Counter[int] = Counter()  # rows being handled here, by chat
         self._wake = asyncio.Event()
         self._quiet = asyncio.Event()
         self._starved = False  # the last claim took as many rows as there were free slots
@@ -399,6 +400,10 @@ class Workers:
         claimed, stored = await self.inbox.receive(bot_id, updates, free)
         self._behind.update(stored)
         self._start(claimed)
+        # A row stored behind one this instance was still handling: if that one has finished
+        # meanwhile (its wake-up came before this row was counted), claim now.
+        if any(self._behind[chat] and not self._active[chat] for chat in stored):
+            self._wake.set()
         if free and len(claimed) == free:
             self._starved = True
             self._wake.set()
@@ -414,11 +419,15 @@ class Workers:
                 if not self._behind[row.chat_id]:
                     del self._behind[row.chat_id]
             task = asyncio.create_task(self._handle(row))
+            self._active[row.chat_id] += 1
             self.running.add(task)
             task.add_done_callback(functools.partial(self._finished, chat_id=row.chat_id))
 
     def _finished(self, task: asyncio.Task[None], *, chat_id: int) -> None:
         self.running.discard(task)
+        self._active[chat_id] -= 1
+        if not self._active[chat_id]:
+            del self._active[chat_id]
         # A claim only when it may find something: this chat's next update, or a free slot
         # for what could not be claimed for want of one.
         if self._behind[chat_id] > 0 or self._starved:
