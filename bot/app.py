@@ -69,12 +69,20 @@ def make_bot(token: str, api_url: str) -> Bot:
 def make_storage(
     settings: Settings, db: Database, services: Services
 ) -> tuple[BaseStorage, BaseEventIsolation]:
+    """The dialogue state in the database by default: written in the update's own
+    transaction, with what the handler wrote and the inbox's mark, so an update handled again
+    after a crash starts from the state it first saw. With Redis, the per-chat lock is in
+    Redis (several instances); the state goes there too only when asked (fsm_storage)."""
+    storage: BaseStorage = SqlStorage(db, services.clock)
+    isolation: BaseEventIsolation = SimpleEventIsolation()
     if settings.redis_url:
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
-        storage = RedisStorage.from_url(settings.redis_url)
-        return storage, RedisEventIsolation(redis=storage.redis)
-    return SqlStorage(db, services.clock), SimpleEventIsolation()
+        redis_storage = RedisStorage.from_url(settings.redis_url)
+        isolation = RedisEventIsolation(redis=redis_storage.redis)
+        if settings.fsm_storage == "redis":
+            storage = redis_storage
+    return storage, isolation
 
 
 def make_dispatcher(

@@ -14,6 +14,7 @@ from bot.settings import (
     Settings,
     SettingsError,
     load_settings,
+    require_redis_for_fsm,
     require_token,
     require_webhook,
 )
@@ -184,6 +185,7 @@ async def _redis(settings: Settings) -> None:
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     require_token(settings)  # before the heavy imports: a wrong setup is told at once
+    require_redis_for_fsm(settings)
     webhook = getattr(args, "webhook", None) or settings.webhook_url
     if webhook:
         if webhook != settings.webhook_url:  # the flag's URL checked like the variable's

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     telegram_api_url: str = TELEGRAM_API_URL
     redis_url: str | None = None
+    # Where dialogue state lives: the database (in each update's transaction), or Redis.
+    fsm_storage: Literal["database", "redis"] = "database"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     # "json": one JSON object per line, for journald and log shippers (bot/logs.py).
     log_format: Literal["text", "json"] = "text"
@@ -145,6 +147,11 @@ def load_settings(**overrides: object) -> Settings:
         field = str(first["loc"][0]) if first["loc"] else "?"
         message = str(first["msg"]).removeprefix("Value error, ")
         raise SettingsError(f"CASEBOT_{field.upper()}: {message}") from None
+
+
+def require_redis_for_fsm(settings: Settings) -> None:
+    if settings.fsm_storage == "redis" and not settings.redis_url:
+        raise SettingsError("CASEBOT_FSM_STORAGE: 'redis' needs CASEBOT_REDIS_URL")
 
 
 def require_webhook(settings: Settings) -> None:

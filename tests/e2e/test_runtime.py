@@ -57,7 +57,9 @@ async def test_dialogue_in_redis_survives_a_restart(make_harness: object) -> Non
     redis = Redis.from_url(REDIS_URL)
     async for key in redis.scan_iter("fsm:*"):
         await redis.delete(key)
-    h: Harness = await make_harness(redis_url=REDIS_URL)  # type: ignore[operator]
+    h: Harness = await make_harness(  # type: ignore[operator]
+        redis_url=REDIS_URL, fsm_storage="redis"
+    )
     code = await h.create_org()
     olena = h.user(1002, "Olena", "uk")
     await olena.start(code)
