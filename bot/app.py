@@ -23,7 +23,7 @@ from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.unit import DuplicateUpdate
 from bot.fsm_storage import SqlStorage
-from bot.inbox import Claimed, Heartbeat, Inbox, Workers, parsed, stored_form
+from bot.inbox import LEASE, Claimed, Heartbeat, Inbox, Workers, parsed, stored_form
 from bot.middlewares import (
     CommitAtEnd,
     CommitBeforeSending,
@@ -79,7 +79,13 @@ def make_storage(
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
         redis_storage = RedisStorage.from_url(settings.redis_url)
-        isolation = RedisEventIsolation(redis=redis_storage.redis)
+        # A killed instance's lock lasts no longer than its inbox leases (aiogram's default,
+        # 60 s, held a chat up for a minute after a kill -9). One chat's updates are claimed
+        # one at a time anyway (bot/inbox.py): a lock that runs out under a long handler
+        # lets nothing of that chat in beside it.
+        isolation = RedisEventIsolation(
+            redis=redis_storage.redis, lock_kwargs={"timeout": LEASE.total_seconds()}
+        )
         if settings.fsm_storage == "redis":
             storage = redis_storage
     return storage, isolation
