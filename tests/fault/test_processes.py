@@ -1,0 +1,108 @@
+"""The fault test's own machines work alone: a redis-server that restarts on its port, and
+nginx that spreads requests over two upstreams and fails over when one of them dies."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from tests.fault.conftest import needs_nginx, needs_redis_server
+from tests.fault.processes import Nginx, RedisServer, free_port
+
+
+@needs_redis_server
+async def test_redis_server_on_a_free_port_restarts_in_place(tmp_path: Path) -> None:
+    from redis.asyncio import Redis
+
+    server = RedisServer(tmp_path / "redis")
+    assert server.port != 6379
+    await server.start()
+    client = Redis.from_url(server.url)
+    try:
+        await client.set("dialogue", "typing")
+        down_for = await server.restart(down_for=0.2)
+        assert down_for >= 0.2
+        # Nothing is kept by default; the same client reconnects by itself.
+        assert await client.get("dialogue") is None
+    finally:
+        await client.aclose()
+        await server.stop()
+    assert server.process is not None and server.process.returncode is not None
+
+
+@needs_redis_server
+async def test_a_persistent_redis_keeps_its_keys_over_a_restart(tmp_path: Path) -> None:
+    from redis.asyncio import Redis
+
+    server = RedisServer(tmp_path / "redis", persist=True)
+    await server.start()
+    client = Redis.from_url(server.url)
+    try:
+        await client.set("dialogue", "typing")
+        await server.restart()
+        assert await client.get("dialogue") == b"typing"
+    finally:
+        await client.aclose()
+        await server.stop()
+
+
+async def _upstream(name: str, port: int) -> web.AppRunner:
+    async def hello(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(text=name)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", hello)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+@pytest.fixture
+async def two_upstreams() -> AsyncIterator[dict[str, tuple[int, web.AppRunner]]]:
+    ports = {"a": free_port(), "b": free_port()}
+    runners = {name: (port, await _upstream(name, port)) for name, port in ports.items()}
+    yield runners
+    for _, runner in runners.values():
+        await runner.cleanup()
+
+
+@needs_nginx
+async def test_nginx_spreads_and_fails_over(
+    tmp_path: Path, two_upstreams: dict[str, tuple[int, web.AppRunner]]
+) -> None:
+    nginx = Nginx(tmp_path / "nginx", [port for port, _ in two_upstreams.values()])
+    await nginx.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+
+            async def post_all(count: int) -> Counter[str]:
+                answers: Counter[str] = Counter()
+                for i in range(count):
+                    url = f"{nginx.url}/telegram/webhook"
+                    async with session.post(url, json={"update_id": i}) as response:
+                        assert response.status == 200
+                        answers[await response.text()] += 1
+                return answers
+
+            assert set(await post_all(10)) == {"a", "b"}  # round robin
+            # One instance dies: every request still gets an answer, from the other.
+            await two_upstreams["a"][1].cleanup()
+            assert await post_all(10) == Counter({"b": 10})
+            # It comes back on its port and gets its share again.
+            port_a = two_upstreams["a"][0]
+            two_upstreams["a"] = (port_a, await _upstream("a", port_a))
+            await asyncio.sleep(2.1)  # fail_timeout=1s, counted by nginx in whole seconds
+            assert set(await post_all(10)) == {"a", "b"}
+    finally:
+        await nginx.stop()
+    assert any("upstream=" in line for line in nginx.access_log())
+    # Every file nginx wrote is in its own directory.
+    assert (tmp_path / "nginx" / "error.log").exists()
