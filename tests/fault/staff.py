@@ -72,7 +72,9 @@ async def seed_hotel(database_url: str, staff: int) -> Hotel:
         people = [owner]
         teams = await services.organisations.teams(created.id)
         languages = itertools.cycle(LANGUAGES)
-        for index, ((team_id, team), (_, sup_language)) in enumerate(zip(teams, TEAMS)):
+        for index, ((team_id, team), (_, sup_language)) in enumerate(
+            zip(teams, TEAMS, strict=True)
+        ):
             async with db.transaction() as session:
                 codes = {
                     role: await services.invites.issue(
@@ -250,7 +252,9 @@ class Tally:
     escalations: int = 0
     repeats: int = 0  # actions repeated because the bot stayed silent
     stuck: list[str] = field(default_factory=list)
-    descriptions: dict[str, str] = field(default_factory=dict)  # description → kind (gift|refund)
+    descriptions: dict[str, str] = field(default_factory=dict)  # description → gift | refund
+    created: set[str] = field(default_factory=set)  # flows whose case card was shown
+    done: set[str] = field(default_factory=set)  # descriptions of the flows that ended
     updates: int = 0
 
 
@@ -263,6 +267,7 @@ class Actor:
         rng: random.Random,
         *,
         step_timeout: float,
+        tries: int,
         think: tuple[float, float],
     ) -> None:
         self.sandbox = sandbox
@@ -274,6 +279,7 @@ class Actor:
         self.tally = tally
         self.rng = rng
         self.step_timeout = step_timeout
+        self.tries = tries
         self.think = think
 
     def find(self, since: int, pred: Callable[[SandboxMessage], bool]) -> SandboxMessage | None:
@@ -311,13 +317,13 @@ class Actor:
         send: Callable[[], Awaitable[int]],
         pred: Callable[[SandboxMessage], bool],
         *,
-        tries: int = 3,
+        tries: int | None = None,
         timeout: float | None = None,
     ) -> SandboxMessage:
         """Send, and wait for the screen it leads to; a person repeats a tap or a message
         the bot did not answer."""
         await asyncio.sleep(self.rng.uniform(*self.think))
-        for attempt in range(tries):
+        for attempt in range(tries or self.tries):
             mark = self.sandbox.version
             if attempt:
                 self.tally.repeats += 1
@@ -352,6 +358,7 @@ class Frontline(Actor):
         self.tally.descriptions[description] = "refund" if refund else "gift"
         screen = await self.act(self.say(description), offers(w["create"]))
         card = await self.act(self.press(w["create"], screen), offers(w["give"]))
+        self.tally.created.add(description)
         screen = await self.act(self.press(w["give"], card), offers(w["refund"]))
         if refund:
             self.tally.escalations += 1
@@ -378,6 +385,7 @@ class Frontline(Actor):
             screen = await self.act(self.press(w["with remedy"], screen), offers(w["yes"]))
         await self.act(self.press(w["yes"], screen), shows(w["note"]))
         self.tally.flows_done += 1
+        self.tally.done.add(description)
 
     async def run(self, flows: int) -> None:
         for number in range(flows):
@@ -414,7 +422,7 @@ class Supervisor(Actor):
         """Tap Approve on the card until it changes (no `gone` button left) or an alert
         says it was decided already."""
         await asyncio.sleep(self.rng.uniform(*self.think))
-        for attempt in range(3):
+        for attempt in range(self.tries):
             mark, alerts = self.sandbox.version, self.alerts()
             if attempt:
                 self.tally.repeats += 1
