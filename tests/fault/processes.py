@@ -253,6 +253,7 @@ class Instance:
         self.env["CASEBOT_INSTANCE_ID"] = name
         if port is not None:
             self.env["CASEBOT_LISTEN"] = f"127.0.0.1:{port}"
+        self.command = [sys.executable, "-m", "bot", "run"]
         self.process: asyncio.subprocess.Process | None = None
         self.starts = 0
         directory.mkdir(parents=True, exist_ok=True)
@@ -272,10 +273,7 @@ class Instance:
             log.flush()
             # The child keeps its own copy of the descriptor: DEBUG lines never fill a pipe.
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "run",
+                *self.command,
                 *self.args,
                 env=self.env,
                 cwd=self.directory,

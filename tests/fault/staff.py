@@ -137,6 +137,9 @@ class FaultSandbox(Sandbox):
         self.callback_answered_at: dict[str, float] = {}
         self.delivered: list[Delivered] = []
         self.polls: list[float] = []  # times of getUpdates calls
+        # When updates were handed to the bot: a getUpdates answer with updates, or a webhook
+        # post answered 2xx. A kill just after one hits a tap in flight.
+        self.handovers: list[float] = []
         self.wakeups: dict[int, asyncio.Event] = {}  # chat → set on any bot reaction there
 
     def _now(self) -> float:
@@ -179,7 +182,16 @@ class FaultSandbox(Sandbox):
 
     async def _api_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         self.polls.append(self._now())
-        return await super()._api_getupdates(params)
+        batch = await super()._api_getupdates(params)
+        if batch:
+            self.handovers.append(self._now())
+        return batch
+
+    async def _push(self, *args: Any) -> None:
+        await super()._push(*args)
+        if self.webhook_posts[-1].ok:  # appended by this post: nothing awaited since
+            self.handovers.append(self._now())
+            self._notify_soon()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,13 +333,16 @@ class Actor:
         timeout: float | None = None,
     ) -> SandboxMessage:
         """Send, and wait for the screen it leads to; a person repeats a tap or a message
-        the bot did not answer."""
+        the bot did not answer (a screen that comes late, for an earlier try, counts)."""
         await asyncio.sleep(self.rng.uniform(*self.think))
+        mark = self.sandbox.version
         for attempt in range(tries or self.tries):
-            mark = self.sandbox.version
             if attempt:
                 self.tally.repeats += 1
-            await send()
+            try:
+                await send()
+            except AssertionError as gone:  # the button is no longer on the screen
+                raise Stuck(f"{self.person.name}: {gone}\n{self.user.transcript()}") from None
             self.tally.updates += 1
             screen = await self.wait(mark, pred, timeout or self.step_timeout)
             if screen is not None:
@@ -422,11 +437,14 @@ class Supervisor(Actor):
         """Tap Approve on the card until it changes (no `gone` button left) or an alert
         says it was decided already."""
         await asyncio.sleep(self.rng.uniform(*self.think))
+        mark, alerts = self.sandbox.version, self.alerts()
         for attempt in range(self.tries):
-            mark, alerts = self.sandbox.version, self.alerts()
             if attempt:
                 self.tally.repeats += 1
-            await self.user.press(self.w["approve"], card)
+            try:
+                await self.user.press(self.w["approve"], card)
+            except AssertionError as gone:  # the card changed meanwhile
+                raise Stuck(f"{self.person.name}: {gone}\n{self.user.transcript()}") from None
             self.tally.updates += 1
             after = await self.wait(
                 mark,

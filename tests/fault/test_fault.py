@@ -18,12 +18,14 @@ import asyncio
 import contextlib
 import os
 import random
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 
@@ -50,13 +52,18 @@ SEED = 15
 # enough to outwait a chat lock a killed process left in Redis (aiogram's 60 s).
 STEP_TIMEOUT, TRIES = 10.0, 8
 WEBHOOK_PATH = "/telegram/webhook"
+UPSTREAM = re.compile(r"upstream=(.+?) upstream_status=")
 LOAD_LIMIT = 165  # seconds for the load and the drain: the whole test stays near 3 minutes
 # The lost-tap finding of issue 15, as today's polling instance shows it.
 INBOX_REASON = (
-    "a tap being handled when the process is killed is lost: updates are acknowledged to "
-    "Telegram before they are handled and the update log is claim-first; the inbox (issue 15, "
-    "item 1) stores each update before acknowledging it and handles it until it succeeds"
+    "a tap being handled when the process is killed is lost, or half done (its screen shown, "
+    "its dialogue step never stored, so the person's next input is refused and the flow "
+    "sticks): updates are acknowledged to Telegram before they are handled and the update log "
+    "is claim-first; the inbox (issue 15, item 1) stores each update before acknowledging it "
+    "and handles it until it succeeds"
 )
+# A dead instance's work is taken over within seconds, not a minute (issue 15, item 3).
+TAKEOVER_LIMIT = 30.0
 
 
 async def webhook_mode_available() -> bool:
@@ -77,6 +84,9 @@ class Run:
     figures: Figures | None = None
     kills: list[tuple[float, Recovery]] = field(default_factory=list)  # (loop time, recovery)
     failures: list[str] = field(default_factory=list)
+    # What a tap lost in a kill leads to (lost updates, stuck flows): failures in webhook
+    # mode; today's polling mode is known to have them (INBOX_REASON).
+    losses: list[str] = field(default_factory=list)
     lost: list[int] = field(default_factory=list)
 
     async def up(self, instance: Instance) -> float:
@@ -89,6 +99,41 @@ class Run:
             lambda: True if any(t > since for t in self.sandbox.polls) else None, 60
         )
         return time.monotonic() - started
+
+    async def in_flight(self, victim: Instance, jitter: float) -> None:
+        """Until a tap was just handed to `victim` (so the kill hits it being handled), then
+        `jitter` seconds more; at most 5 s, then the kill comes anyway."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        seen = len(self.sandbox.handovers)
+        while loop.time() < deadline:
+            with contextlib.suppress(TimeoutError):
+                await self.sandbox.wait_for(
+                    lambda seen=seen: True if len(self.sandbox.handovers) > seen else None,
+                    deadline - loop.time(),
+                )
+            seen = len(self.sandbox.handovers)
+            if self.nginx is None or self.served_last(victim):
+                break
+        await asyncio.sleep(jitter)
+
+    def served_last(self, victim: Instance) -> bool:
+        """nginx's access log names the upstream of the last webhook post."""
+        assert self.nginx is not None
+        posts = [line for line in self.nginx.access_log() if " POST " in line]
+        found = UPSTREAM.search(posts[-1]) if posts else None
+        # After a failover the address list is "first, second": the last one answered.
+        return found is not None and found.group(1).split(", ")[-1] == f"127.0.0.1:{victim.port}"
+
+
+async def refuses_wrong_secrets(url: str, failures: list[str]) -> None:
+    """A post without the secret header, or with a wrong one, is answered 401."""
+    update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 1}}}
+    async with aiohttp.ClientSession() as session:
+        for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+            async with session.post(url, json=update, headers=headers) as response:
+                if response.status != 401:
+                    failures.append(f"a post with headers {headers} got {response.status}")
 
 
 async def _until(check: Callable[[], Awaitable[bool]], timeout: float) -> bool:
@@ -143,6 +188,8 @@ async def run_faults(run: Run, instances: int) -> None:
         else:
             await run.up(instance)
 
+    if run.nginx is not None:
+        await refuses_wrong_secrets(run.nginx.url + WEBHOOK_PATH, run.failures)
     people = {"step_timeout": STEP_TIMEOUT, "tries": TRIES, "think": (0.1, 0.5)}
     supervisors = [
         Supervisor(run.sandbox, p, run.tally, random.Random(rng.random()), **people)  # type: ignore[arg-type]
@@ -171,13 +218,17 @@ async def run_faults(run: Run, instances: int) -> None:
                     figures_redis.append(await run.redis.restart(down_for=0.5))
                     redis_done = True
                 await asyncio.sleep(0.05)
-            await asyncio.sleep(rng.uniform(0.0, 0.4))
             victim = run.instances[number % len(run.instances)]
+            await run.in_flight(victim, rng.uniform(0.0, 0.03))
             recovery = Recovery(victim.name)
             run.kills.append((loop.time(), recovery))
             await victim.kill()
             await victim.start()
             recovery.healthy = await run.up(victim)
+            if run.nginx is not None:
+                # nginx counts a refused upstream down for fail_timeout (1 s, in whole
+                # seconds): the next kill finds it back in the rotation.
+                await asyncio.sleep(2)
         if not redis_done:
             assert run.redis is not None
             figures_redis.append(await run.redis.restart(down_for=0.5))
@@ -265,8 +316,21 @@ async def check(run: Run, org_id: int, wall: float, redis_down: list[float]) -> 
         wall=wall,
     )
     f = run.failures
+    if replies.lost:
+        run.losses.append(f"{len(replies.lost)} update(s) never answered: {run.lost}")
     if tally.stuck:
-        f.append(f"{len(tally.stuck)} flow(s) stuck; the first:\n{tally.stuck[0]}")
+        run.losses.append(f"{len(tally.stuck)} flow(s) stuck; the first:\n{tally.stuck[0]}")
+    if run.mode == "webhook":
+        slow = [
+            f"kill {number} ({r.instance}): "
+            + ("never" if r.taken_over is None else f"{r.taken_over:.1f} s")
+            for number, (_, r) in enumerate(run.kills, 1)
+            if r.taken_over is None or r.taken_over > TAKEOVER_LIMIT
+        ]
+        if slow:
+            f.append(
+                f"updates sent before a kill not all answered within {TAKEOVER_LIMIT:g} s: {slow}"
+            )
     if books.missing:
         f.append(f"cases missing for {books.missing}")
     if books.doubled:
@@ -295,10 +359,10 @@ async def check(run: Run, org_id: int, wall: float, redis_down: list[float]) -> 
 def report(run: Run) -> None:
     assert run.figures is not None
     lines = [f"\nfault test — {run.mode}", run.figures.table()]
-    if run.lost:
-        lines.append(f"lost updates: {run.lost}")
     for failure in run.failures:
         lines.append(f"FAILED: {failure[:3000]}")
+    for loss in run.losses:
+        lines.append(f"LOST: {loss[:3000]}")
     for instance in run.instances:
         lines.append(f"log of {instance.name}: {instance.log_path}")
     text = "\n".join(lines)
@@ -309,15 +373,13 @@ def report(run: Run) -> None:
             out.write(text + "\n")
 
 
-def verdict(run: Run, *, lost_expected: bool) -> None:
-    """Every other invariant must hold; lost updates fail, or (today's polling) xfail with
-    the reason that names the inbox."""
-    if run.failures:
-        pytest.fail("\n".join(run.failures), pytrace=False)
-    if run.lost:
-        if lost_expected:
-            pytest.xfail(f"{len(run.lost)} update(s) never answered: {INBOX_REASON}")
-        pytest.fail(f"updates never answered: {run.lost}", pytrace=False)
+def verdict(run: Run, *, losses_known: bool) -> None:
+    """Every invariant must hold. Lost taps and the flows they stick fail too, except in
+    today's polling mode, which is known to lose them: there they xfail, naming the inbox."""
+    if run.failures or (run.losses and not losses_known):
+        pytest.fail("\n".join(run.failures + run.losses), pytrace=False)
+    if run.losses:
+        pytest.xfail(f"{'; '.join(loss.splitlines()[0] for loss in run.losses)}: {INBOX_REASON}")
 
 
 @needs_nginx
@@ -329,7 +391,7 @@ async def test_two_webhook_instances_behind_nginx_survive_kill_9(tmp_path: Path)
         await run_faults(run, instances=2)
     finally:
         await shutdown(run)
-    verdict(run, lost_expected=False)
+    verdict(run, losses_known=False)
 
 
 async def test_one_polling_instance_survives_kill_9(tmp_path: Path) -> None:
@@ -338,7 +400,7 @@ async def test_one_polling_instance_survives_kill_9(tmp_path: Path) -> None:
         await run_faults(run, instances=1)
     finally:
         await shutdown(run)
-    verdict(run, lost_expected=True)
+    verdict(run, losses_known=True)
 
 
 async def shutdown(run: Run) -> None:

@@ -106,3 +106,62 @@ async def test_nginx_spreads_and_fails_over(
     assert any("upstream=" in line for line in nginx.access_log())
     # Every file nginx wrote is in its own directory.
     assert (tmp_path / "nginx" / "error.log").exists()
+
+
+@needs_nginx
+async def test_the_sandbox_posts_through_nginx_and_survives_an_upstream_dying(
+    tmp_path: Path,
+) -> None:
+    """The webhook path of the fault test without the bot: sandbox → nginx → two receivers;
+    one dies in the middle, and every update is still confirmed, each chat's in order."""
+    from bot.sandbox import Sandbox
+
+    seen: dict[str, list[int]] = {"a": [], "b": []}
+
+    async def receiver(name: str, port: int) -> web.AppRunner:
+        async def hook(request: web.Request) -> web.Response:
+            assert request.headers["X-Telegram-Bot-Api-Secret-Token"] == "fault"
+            seen[name].append((await request.json())["update_id"])
+            await asyncio.sleep(0.01)
+            return web.Response(text="")
+
+        app = web.Application()
+        app.router.add_post("/telegram/webhook", hook)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        return runner
+
+    ports = {"a": free_port(), "b": free_port()}
+    runners = {name: await receiver(name, port) for name, port in ports.items()}
+    nginx = Nginx(tmp_path / "nginx", list(ports.values()))
+    await nginx.start()
+    sandbox = Sandbox()
+    await sandbox.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            url = f"{sandbox.url}/bot{sandbox.token}/setWebhook"
+            params = {"url": f"{nginx.url}/telegram/webhook", "secret_token": "fault"}
+            async with session.post(url, json=params) as response:
+                assert response.status == 200
+        users = [sandbox.user(500 + i, f"Guest{i}") for i in range(4)]
+        sent: dict[int, list[int]] = {u.id: [] for u in users}
+        for round_ in range(10):
+            for user in users:
+                sent[user.id].append(await user.send(f"{round_}"))
+            if round_ == 4:
+                await runners.pop("a").cleanup()  # instance a dies
+            await asyncio.sleep(0.02)
+        await sandbox.updates_confirmed(timeout=20)
+    finally:
+        for runner in runners.values():
+            await runner.cleanup()
+        await nginx.stop()
+        await sandbox.stop()
+    confirmed: dict[int, list[int]] = {u: [] for u in sent}
+    for post in sandbox.webhook_posts:
+        if post.ok:
+            confirmed[post.chat_id].append(post.update_id)
+    assert confirmed == sent
+    assert seen["a"] and seen["b"]
+    assert set(seen["a"]) | set(seen["b"]) == {i for ids in sent.values() for i in ids}
