@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,7 +123,7 @@ async def test_a_failed_post_is_retried_with_backoff_and_reported(
     assert receiver.update_ids() == [update_id] * 3
     assert sandbox.webhook_failures == 2
     assert [p.status for p in sandbox.webhook_posts] == [500, 503, 200]
-    gaps = [b.started - a.ended for a, b in zip(sandbox.webhook_posts, sandbox.webhook_posts[1:])]
+    gaps = [b.started - a.ended for a, b in itertools.pairwise(sandbox.webhook_posts)]
     assert gaps[0] >= 0.09 and gaps[1] >= 0.19  # 0.1 s, then doubled
 
 
@@ -161,7 +162,7 @@ async def test_one_chat_at_a_time_in_order_chats_side_by_side(
 ) -> None:
     receiver.delay = 0.05
     olena, taras = sandbox.user(42, "Olena"), sandbox.user(43, "Taras")
-    sent = {42: [], 43: []}  # type: dict[int, list[int]]
+    sent: dict[int, list[int]] = {42: [], 43: []}
     for i in range(4):
         sent[42].append(await olena.send(f"o{i}"))
         sent[43].append(await taras.send(f"t{i}"))
@@ -178,7 +179,7 @@ async def test_one_chat_at_a_time_in_order_chats_side_by_side(
     assert receiver.most_in_flight == 2
     for chat in (42, 43):
         posts = [p for p in sandbox.webhook_posts if p.chat_id == chat]
-        assert all(a.ended <= b.started for a, b in zip(posts, posts[1:]))
+        assert all(a.ended <= b.started for a, b in itertools.pairwise(posts))
 
 
 async def test_max_connections_bounds_the_posts_in_flight(
