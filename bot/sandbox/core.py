@@ -5,9 +5,11 @@ real HTTP, exactly as production talks to Telegram."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
+import re
 import secrets
 import struct
 import time
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import BodyPartReader, web
 
 from bot.sandbox.html import EntityError, parse_html, slice_utf16, utf16_len
@@ -48,6 +51,12 @@ _JSON_FIELDS = {
 }
 _DELIVERIES = {"sendmessage", "editmessagetext", "sendphoto", "senddocument", "sendvoice"}
 _SERVER_ERRORS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# A webhook's failed update is tried again after 0.1 s, doubling to at most 2 s: Telegram's
+# own backoff is minutes, a test's is seconds.
+WEBHOOK_RETRY_FIRST = 0.1
+WEBHOOK_RETRY_CAP = 2.0
+WEBHOOK_TIMEOUT = 10.0
 
 
 class ApiError(Exception):
@@ -139,6 +148,41 @@ class _Update:
     kind: str
     forced: bool = False  # redelivered on purpose: returned again whatever the offset
     delivered: bool = False
+    chat_id: int = 0
+    # Webhook mode: being posted now; posts that failed; not to be posted before (loop time).
+    pushing: bool = False
+    attempts: int = 0
+    retry_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class WebhookPost:
+    """One POST of an update to the webhook, as it ended."""
+
+    update_id: int
+    chat_id: int
+    started: float  # loop time
+    ended: float
+    status: int | None  # None: no HTTP answer (refused, reset, timed out)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+@dataclass
+class _Webhook:
+    url: str
+    secret: str | None
+    max_connections: int
+
+
+def _chat_of(kind: str, body: dict[str, Any]) -> int:
+    """The chat an update belongs to: Telegram sends one chat's updates one at a time."""
+    if kind == "callback_query":
+        return int(body.get("message", {}).get("chat", {}).get("id") or body["from"]["id"])
+    return int(body.get("chat", {}).get("id") or 0)
 
 
 class SandboxUser:
@@ -320,6 +364,10 @@ class Sandbox:
         # (loop time, method, chat id) of every message delivered or edited: pacing checks.
         self.deliveries: list[tuple[float, str, int]] = []
         self.webhook_url = ""
+        # Every POST to the webhook, and how many failed (a non-2xx answer or none at all).
+        self.webhook_posts: list[WebhookPost] = []
+        self.webhook_failures = 0
+        self.webhook_timeout = WEBHOOK_TIMEOUT
         self.version = 0
         self._blocked: set[int] = set()
         self._known_chats: set[int] = set()
@@ -343,6 +391,9 @@ class Sandbox:
         # lost and nobody polls.
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._webhook: _Webhook | None = None
+        self._pusher: asyncio.Task[None] | None = None
+        self._webhook_error: tuple[int, str] | None = None  # (unix time, message)
 
     # Life cycle.
     async def start(
@@ -368,6 +419,7 @@ class Sandbox:
         return self.url
 
     async def stop(self) -> None:
+        await self._stop_pusher()
         if self._poller is not None:
             self._poller.set()
             self._notify_soon()
@@ -422,14 +474,17 @@ class Sandbox:
     def redeliver(self, update_id: int) -> None:
         payload = self._all_updates[update_id]
         kind = "message" if "message" in payload else "callback_query"
-        self._updates.append(_Update(update_id, payload, kind, forced=True))
+        chat_id = _chat_of(kind, payload[kind])
+        self._updates.append(_Update(update_id, payload, kind, forced=True, chat_id=chat_id))
         self._notify_soon()
 
     async def updates_confirmed(self, timeout: float = 10) -> None:
-        """Every update was fetched and confirmed, and the bot is long-polling again."""
+        """Every update was fetched and confirmed, and the bot is long-polling again (or,
+        with a webhook set, every update was posted and answered 2xx)."""
 
         def done() -> bool | None:
-            return (not self._updates and self._waiting_polls > 0) or None
+            waiting = self._waiting_polls > 0 or self._webhook is not None
+            return (not self._updates and waiting) or None
 
         await self.wait_for(done, timeout)
 
@@ -458,7 +513,7 @@ class Sandbox:
         update_id = next(self._update_ids)
         payload = {"update_id": update_id, kind: body}
         self._all_updates[update_id] = payload
-        self._updates.append(_Update(update_id, payload, kind))
+        self._updates.append(_Update(update_id, payload, kind, chat_id=_chat_of(kind, body)))
         self._notify_soon()
         return update_id
 
@@ -646,6 +701,8 @@ class Sandbox:
                     pass
                 finally:
                     self._waiting_polls -= 1
+            if self.webhook_url:  # set while this request waited
+                raise ApiError(409, "Conflict: terminated by setWebhook request")
             if me.is_set() and self._poller is not me:
                 raise ApiError(
                     409,
@@ -677,22 +734,145 @@ class Sandbox:
         self._notify_soon()
 
     async def _api_setwebhook(self, params: dict[str, Any]) -> bool:
-        self.webhook_url = str(params.get("url") or "")
+        url = str(params.get("url") or "")
+        if not url:  # an empty URL removes the webhook, as deleteWebhook does
+            return await self._api_deletewebhook(params)
+        if not url.startswith(("http://", "https://")):
+            # Telegram takes only HTTPS; the sandbox also takes HTTP, for loopback.
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret not in (None, "") and not _SECRET_TOKEN.match(str(secret)):
+            raise bad_request("secret token contains unallowed characters")
+        try:
+            connections = int(params.get("max_connections") or 40)
+        except (TypeError, ValueError):
+            raise bad_request("bad max_connections") from None
+        if "allowed_updates" in params and params["allowed_updates"] is not None:
+            self._allowed_updates = list(params["allowed_updates"]) or None
+        if _bool(params.get("drop_pending_updates")):
+            self._updates.clear()
+        self._webhook = _Webhook(
+            url, str(secret) if secret else None, min(max(connections, 1), 100)
+        )
+        self.webhook_url = url
+        if self._poller is not None:  # a waiting getUpdates ends, as on Telegram
+            self._poller.set()
+        if self._pusher is None or self._pusher.done():
+            self._pusher = asyncio.create_task(self._push_updates(), name="sandbox-webhook")
         self._notify_soon()
         return True
 
     async def _api_deletewebhook(self, params: dict[str, Any]) -> bool:
+        await self._stop_pusher()
         self.webhook_url = ""
         if _bool(params.get("drop_pending_updates")):
             self._updates.clear()
+        self._notify_soon()
         return True
 
     async def _api_getwebhookinfo(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {
+        info: dict[str, Any] = {
             "url": self.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+        if self._webhook is not None:
+            info["max_connections"] = self._webhook.max_connections
+            info["ip_address"] = "127.0.0.1"
+            if self._allowed_updates is not None:
+                info["allowed_updates"] = list(self._allowed_updates)
+        if self._webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self._webhook_error
+        return info
+
+    # Webhook mode: every queued update is posted to the URL until it is answered 2xx.
+    async def _stop_pusher(self) -> None:
+        self._webhook = None
+        pusher, self._pusher = self._pusher, None
+        if pusher is not None and not pusher.done():
+            pusher.cancel()
+            await asyncio.gather(pusher, return_exceptions=True)
+
+    async def _push_updates(self) -> None:
+        loop = asyncio.get_running_loop()
+        pushes: set[asyncio.Task[None]] = set()
+        timeout = aiohttp.ClientTimeout(total=self.webhook_timeout)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            try:
+                while self._webhook is not None:
+                    changed = self._changed
+                    hook = self._webhook
+                    # Counted by the updates, not the tasks: a post that just ended has set
+                    # `pushing` off before its task is done.
+                    posting = sum(1 for u in self._updates if u.pushing)
+                    ready, wake = self._next_pushes(loop.time(), hook.max_connections - posting)
+                    for update in ready:
+                        update.pushing = True
+                        task = asyncio.create_task(self._push(session, hook, update))
+                        pushes.add(task)
+                        task.add_done_callback(pushes.discard)
+                    delay = None if wake is None else max(wake - loop.time(), 0.001)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(changed.wait(), delay)
+            finally:
+                for task in pushes:
+                    task.cancel()
+                await asyncio.gather(*pushes, return_exceptions=True)
+
+    def _next_pushes(self, now: float, room: int) -> tuple[list[_Update], float | None]:
+        """The updates to post now (the oldest of each chat not being posted, at most `room`)
+        and when the next one waiting out its backoff is due."""
+        allowed = self._allowed_updates
+        seen: set[int] = set()
+        ready: list[_Update] = []
+        wake: float | None = None
+        for update in self._updates:
+            if allowed is not None and update.kind not in allowed:
+                continue
+            if update.chat_id in seen:
+                continue  # a chat's next update waits until the one before is confirmed
+            seen.add(update.chat_id)
+            if update.pushing:
+                continue
+            if update.retry_at > now:
+                wake = update.retry_at if wake is None else min(wake, update.retry_at)
+            elif len(ready) < room:
+                ready.append(update)
+        return ready, wake
+
+    async def _push(self, session: aiohttp.ClientSession, hook: _Webhook, update: _Update) -> None:
+        loop = asyncio.get_running_loop()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": hook.secret} if hook.secret else {}
+        started = loop.time()
+        status: int | None = None
+        error = ""
+        try:
+            async with session.post(hook.url, json=update.payload, headers=headers) as response:
+                status = response.status
+                await response.read()
+                if not 200 <= status < 300:
+                    error = f"Wrong response from the webhook: {status} {response.reason}"
+        except TimeoutError:
+            error = "Read timeout expired"
+        except aiohttp.ClientConnectorError:
+            error = "Connection refused"
+        except aiohttp.ClientError as failure:
+            error = f"Connection failed: {type(failure).__name__}"
+        finally:
+            update.pushing = False
+        self.webhook_posts.append(
+            WebhookPost(update.update_id, update.chat_id, started, loop.time(), status, error)
+        )
+        if not error:
+            self._updates = [u for u in self._updates if u is not update]
+            update.delivered = True
+        else:
+            update.attempts += 1
+            backoff = WEBHOOK_RETRY_FIRST * 2 ** (update.attempts - 1)
+            update.retry_at = loop.time() + min(backoff, WEBHOOK_RETRY_CAP)
+            self.webhook_failures += 1
+            self._webhook_error = (int(time.time()), error)
+        self._notify_soon()
 
     def _chat(self, params: dict[str, Any]) -> int:
         raw = params.get("chat_id")

@@ -14,7 +14,8 @@ from bot.db.engine import Database
 from bot.sandbox import Sandbox
 from tests.conftest import REDIS_URL, needs_redis
 from tests.e2e.harness import Harness, harness_settings
-from tests.servers import RedisServer, needs_redis_server
+from tests.fault.conftest import needs_redis_server
+from tests.fault.processes import RedisServer
 
 
 @pytest.fixture
@@ -95,7 +96,7 @@ async def test_an_unexpected_failure_tells_the_person_what_to_do(make_harness: o
 async def test_redis_away_the_tap_is_kept_and_done_once_it_is_back(
     make_harness: object, tmp_path: Path
 ) -> None:
-    redis = RedisServer(tmp_path / "redis")
+    redis = RedisServer(tmp_path / "redis", persist=True)
     await redis.start()
     try:
         h: Harness = await make_harness(redis_url=redis.url)  # type: ignore[operator]

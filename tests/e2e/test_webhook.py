@@ -1,7 +1,7 @@
-"""Webhook mode in one process: the bot registers its webhook with its secret, answers 200
-only for a stored update with the right secret (401 otherwise, counted), handles what it
-stored, and serves /healthz, /readyz and /metrics on the same port. The test plays Telegram:
-it takes the updates the sandbox queued for the webhook and posts them, as Telegram does."""
+"""Webhook mode in one process: the bot registers its webhook with its secret, the sandbox
+posts updates to it as Telegram does, the bot answers 200 only for a stored update with the
+right secret (401 otherwise, counted), handles what it stored, and serves /healthz, /readyz
+and /metrics on the same port."""
 
 from __future__ import annotations
 
@@ -44,14 +44,6 @@ class Webhooked:
             f"{self.base}/telegram/webhook", data=json.dumps(payload), headers=headers
         ) as response:
             return response.status
-
-    async def deliver(self, update_id: int) -> int:
-        """Telegram's part: post the queued update; confirmed only on a 200."""
-        payload = next(u.payload for u in self.sandbox._updates if u.update_id == update_id)
-        status = await self.post(payload)
-        if status == 200:
-            self.sandbox._updates = [u for u in self.sandbox._updates if u.update_id != update_id]
-        return status
 
     async def get(self, path: str) -> tuple[int, str]:
         async with self.http.get(f"{self.base}{path}") as response:
@@ -100,17 +92,17 @@ async def test_updates_by_webhook_are_stored_then_handled(webhooked: Webhooked) 
     assert "secret_token" in setting  # sent; the sandbox's log hides its value
 
     olena = sandbox.user(4242, "Olena", language_code="uk")
-    update_id = await olena.send("/start")
-    # A wrong or a missing secret: refused, nothing stored, Telegram keeps the update.
-    assert await webhooked.post({"update_id": update_id}, secret="wrong-secret-123456") == 401
-    assert await webhooked.post({"update_id": update_id}, secret=None) == 401
+    # A wrong or a missing secret: refused, nothing stored.
+    assert await webhooked.post({"update_id": 1}, secret="wrong-secret-123456") == 401
+    assert await webhooked.post({"update_id": 1}, secret=None) == 401
     assert (await webhooked.app.inbox.waiting())[0] == 0
-    # The right one: stored, answered 200, then handled (the stranger's hint, in Ukrainian).
-    assert await webhooked.deliver(update_id) == 200
+    # Posted by the sandbox with the right one: stored, answered 200, then handled (the
+    # stranger's hint, in Ukrainian).
+    update_id = await olena.send("/start")
     await olena.expect("запрошення")
+    assert [p.status for p in sandbox.webhook_posts if p.update_id == update_id] == [200]
     # Telegram posts it again (its answer was lost): handled once.
-    payload = sandbox._all_updates[update_id]
-    assert await webhooked.post(payload) == 200
+    assert await webhooked.post(sandbox._all_updates[update_id]) == 200
     await webhooked.app.workers.quiet()
     assert sum(1 for m in olena.bot_messages if "запрошення" in m.body) == 1
 
