@@ -32,6 +32,7 @@ import functools
 import json
 import logging
 import os
+import secrets
 import socket
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -112,7 +113,10 @@ class Inbox:
 
     def __init__(self, db: Database, instance: str | None = None, clock: Clock | None = None):
         self.db = db
-        self.instance = instance or instance_name()
+        # The leases' owner: this process, not only its name. A restarted instance keeps its
+        # name (CASEBOT_INSTANCE_ID, e.g. host-8081 under systemd) but must not renew what the
+        # dead one held, or those updates would never be taken over.
+        self.instance = f"{(instance or instance_name())[:56]}/{secrets.token_hex(3)}"
         # Leases are about processes being alive: wall time, whatever the services' clock.
         self.clock = clock or Clock()
         insert = conflict_insert(db.engine.dialect.name)

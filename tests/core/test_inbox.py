@@ -151,3 +151,16 @@ async def test_a_failing_update_is_kept_as_failed(db: Database, clock: FrozenClo
     async with db.reading() as session:
         attempts = await session.scalar(select(InboxUpdate.attempts))
     assert await status(db) == {1: "failed"} and attempts == tries == OTHER_ATTEMPTS
+
+
+async def test_a_restarted_instance_does_not_keep_the_dead_ones_leases(
+    db: Database, clock: FrozenClock
+) -> None:
+    """Under systemd a restarted instance has the same name (host-8081): its heartbeat must
+    not renew what the killed process held, or that chat would wait forever."""
+    dead, restarted, other = Inbox(db, "a", clock), Inbox(db, "a", clock), Inbox(db, "b", clock)
+    await dead.receive(BOT, rows((1, 10)), 10)
+    clock.advance(LEASE / 2)
+    await restarted.renew()
+    clock.advance(LEASE / 2 + timedelta(seconds=1))
+    assert [r.update_id for r in await other.claim(10)] == [1]
