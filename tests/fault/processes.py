@@ -321,18 +321,3 @@ class Instance:
         if not self.log_path.exists():
             return "(no log)"
         return self.log_path.read_text(errors="replace")[-size:]
-
-
-async def casebot_run_help() -> str:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--help",
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(process.communicate(), 60)
-    return out.decode(errors="replace")
