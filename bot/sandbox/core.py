@@ -632,6 +632,8 @@ class Sandbox:
         if request.match_info["token"] != self.token:
             return _error(ApiError(401, "Unauthorized"))
         method = request.match_info["method"].lower()
+        # When Telegram counts a request against its limits: on arrival, not when answered.
+        arrived = asyncio.get_running_loop().time()
         try:
             params = await _read_params(request)
             self.requests.append((request.match_info["method"], _loggable(params)))
@@ -655,7 +657,7 @@ class Sandbox:
             return _error(error)
         if method in _DELIVERIES and isinstance(result, dict):
             chat = int(result.get("chat", {}).get("id", 0))
-            self.deliveries.append((asyncio.get_running_loop().time(), method, chat))
+            self.deliveries.append((arrived, method, chat))
         return web.json_response({"ok": True, "result": result})
 
     async def _download(self, request: web.Request) -> web.Response:

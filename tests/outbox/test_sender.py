@@ -168,3 +168,33 @@ async def test_the_running_bot_delivers_what_services_queue(harness: Harness) ->
         enqueue(session, h.services.clock, chat_id=7001, text="<b>News</b> for you")
     news = await olena.expect("News for you", timeout=15)
     assert news.bold == ["News"]
+
+
+async def test_a_live_senders_leases_are_kept_a_dead_ones_taken_over_in_seconds(
+    db: Database, clock: FrozenClock, sandbox: Sandbox, bot: Bot
+) -> None:
+    """Leases belong to an instance whose heartbeat renews them (bot/inbox.py): while it
+    lives, nobody else sends its messages; once it is dead, another sender takes them after
+    LEASE (9 s), not a minute."""
+    from bot.inbox import Inbox
+
+    assert timedelta(seconds=10) >= LEASE
+    await fill(db, clock, 1)
+    alive = Inbox(db, "a", clock)
+    gate = sandbox.hold("sendMessage")
+    first = OutboxSender(db, bot, clock, fast(), instance=alive.instance)
+    held = asyncio.create_task(first.drain_once())
+    await gate.reached.wait()
+    second = OutboxSender(db, bot, clock, fast(), instance="b")
+    clock.advance(LEASE / 2)
+    await alive.renew(clock)  # its heartbeat
+    clock.advance(LEASE / 2 + timedelta(seconds=1))
+    assert await second.drain_once() == 0  # alive: its leases hold
+    held.cancel()  # now it dies, with Telegram holding its request
+    gate.release()
+    with pytest.raises(asyncio.CancelledError):
+        await held
+    clock.advance(LEASE + timedelta(seconds=1))  # no heartbeat since
+    while await second.drain_once():
+        pass
+    await everything_arrived(sandbox, 1)
