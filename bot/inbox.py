@@ -157,7 +157,7 @@ class Inbox:
         now = self.clock.now()
         parsed = {update_id: update for update, update_id, _, _ in updates}
         stored: Counter[int] = Counter()
-        async with self.db.transaction() as session:
+        async with self.db.transaction(on_loop=True) as session:
             if updates:
                 connection = await session.connection()
                 result = await connection.execute(
@@ -183,7 +183,7 @@ class Inbox:
         return claimed, stored
 
     async def claim(self, limit: int) -> list[Claimed]:
-        async with self.db.transaction() as session:
+        async with self.db.transaction(on_loop=True) as session:
             return await self._claim(session, self.clock.now(), limit)
 
     async def _claim(self, session: AsyncSession, now: datetime, limit: int) -> list[Claimed]:

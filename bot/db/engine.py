@@ -101,9 +101,11 @@ class Database:
         return UnitOfWork(self, label)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, on_loop: bool = False) -> AsyncIterator[AsyncSession]:
         """A read-write transaction (on SQLite it holds the write lock from its start).
-        Inside an update it is a block of the update's one write transaction."""
+        Inside an update it is a block of the update's one write transaction. `on_loop`: its
+        SQLite statements run on the loop's thread, as an update's do (short ones only: the
+        inbox's)."""
         unit = UnitOfWork.current(self)
         if unit is not None:
             async with unit.writing() as session:
@@ -117,6 +119,8 @@ class Database:
         # first and then waiting for a pooled connection held by updates that wait for the
         # turn would be a deadlock.
         async with self.engine.connect() as connection:
+            if on_loop:
+                connection = await connection.execution_options(sqlite_on_loop=True)
             await self.writer_turn()
             try:
                 async with self.sessions(bind=connection) as session, session.begin():
