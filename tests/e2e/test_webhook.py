@@ -120,3 +120,33 @@ async def test_health_and_readiness(webhooked: Webhooked) -> None:
     assert json.loads(body) == {"instance": "ok", "database": "ok", "telegram": "ok"}
     # Not an update: refused without storing anything.
     assert await webhooked.post({"no": "update"}) == 400
+
+
+async def test_an_update_that_cannot_be_stored_is_refused_then_taken_when_it_can(
+    webhooked: Webhooked,
+) -> None:
+    """The database away when the update comes: 503, so Telegram keeps it and posts it again;
+    the person is told it is kept; the next post is stored and handled once."""
+    from sqlalchemy.exc import OperationalError
+
+    workers = webhooked.app.workers
+    receive = workers.receive
+    failures = 0
+
+    async def away_once(*args: Any, **kwargs: Any) -> None:
+        nonlocal failures
+        if failures == 0:
+            failures += 1
+            raise OperationalError("INSERT", {}, ConnectionRefusedError("database away"))
+        await receive(*args, **kwargs)
+
+    workers.receive = away_once  # type: ignore[method-assign]
+    sandbox = webhooked.sandbox
+    olena = sandbox.user(4243, "Olena", language_code="uk")
+    update_id = await olena.send("/start")
+    await olena.expect("casebot тимчасово недоступний")
+    await olena.expect("запрошення")
+    statuses = [p.status for p in sandbox.webhook_posts if p.update_id == update_id]
+    assert statuses == [503, 200]
+    await workers.quiet()
+    assert sum(1 for m in olena.bot_messages if "запрошення" in m.body) == 1
