@@ -150,3 +150,34 @@ async def test_an_update_that_cannot_be_stored_is_refused_then_taken_when_it_can
     assert statuses == [503, 200]
     await workers.quiet()
     assert sum(1 for m in olena.bot_messages if "запрошення" in m.body) == 1
+
+
+async def test_a_polling_instance_serves_health_and_metrics_when_it_listens(
+    db: Database, database_url: str, clock: FrozenClock
+) -> None:
+    sandbox = Sandbox(bot_username=SANDBOX_BOT_USERNAME)
+    await sandbox.start(port=0)
+    port = free_port()
+    app = BotApp(
+        settings=harness_settings(database_url, listen=f"127.0.0.1:{port}"),
+        services=make_services(db, clock),
+        api_url=sandbox.url,
+        token=sandbox.token,
+    )
+    running = asyncio.create_task(app.run())
+    try:
+        olena = sandbox.user(4244, "Olena", language_code="en")
+        await olena.send("/start")  # handled through the inbox, by polling
+        await olena.expect("invite")
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
+                assert response.status == 200, await response.text()
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                metrics = await response.text()
+            async with http.post(f"http://127.0.0.1:{port}/telegram/webhook") as response:
+                assert response.status in (404, 405)  # no webhook in polling mode
+        assert 'casebot_updates_handled_total{outcome="ok"} 1.0' in metrics
+    finally:
+        app.stop()
+        await running
+        await sandbox.stop()
