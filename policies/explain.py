@@ -464,6 +464,12 @@ def _setting_changes(old: Policy, new: Policy, locale: str) -> list[str]:
             if new.customer_key_may_be_phone
             else t.gettext("A phone number may not be the customer key now.")
         )
+    if old.survey_nps != new.survey_nps:
+        changes.append(
+            t.gettext("The survey asks how likely the customer is to recommend us (NPS).")
+            if new.survey_nps
+            else t.gettext("The survey no longer asks how likely the customer is to recommend us.")
+        )
     return changes
 
 

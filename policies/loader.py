@@ -326,6 +326,7 @@ _TOP = {
     "budgets",
     "deny_reasons",
     "confirm_above",
+    "survey",
 }
 
 
@@ -376,6 +377,16 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
             else:
                 digest_time = when
 
+    nps = False
+    if "survey" in data:
+        survey = r.table(data["survey"], "survey")
+        if survey is not None:
+            r.known(survey, "survey", {"nps"})
+            nps = survey.get("nps", False)
+            if not isinstance(nps, bool):
+                r.problem("survey.nps", N_("must be true or false"))
+                nps = False
+
     categories = _labelled(r, data, "categories")
     remedies: dict[str, Remedy] = {}
     written = _keyed(r, data, "remedies")
@@ -424,6 +435,7 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
             budgets=budgets,
             deny_reasons=deny_reasons,
             confirm_above=confirm_above,
+            survey_nps=nps,
         )
     return None
 

@@ -99,6 +99,8 @@ class Policy:
     deny_reasons: dict[str, Labels] = field(default_factory=dict)
     # Approvals above this ask the approver once more; None: half their own per-case limit.
     confirm_above: Decimal | None = None
+    # The customer survey also asks "How likely are you to recommend us?" 0–10 (NPS).
+    survey_nps: bool = False
 
     def category_label(self, key: str, locale: str) -> str:
         """A category's name in `locale`; the key itself once the policy no longer has it."""

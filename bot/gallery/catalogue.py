@@ -962,6 +962,11 @@ SCREENS: list[tuple[str, str, Draw]] = [
         lambda s: fit(survey.ask_csat, org_name=h.ORG, language=s.locale),
     ),
     ("survey.ces", "Guest: how easy (CES)", lambda s: fit(survey.ask_ces, language=s.locale)),
+    (
+        "survey.nps",
+        "Guest: would they recommend us (NPS, when the policy asks)",
+        lambda s: fit(survey.ask_nps, language=s.locale),
+    ),
     ("survey.comment", "Guest: a comment", lambda s: fit(survey.ask_comment, language=s.locale)),
     ("survey.thanks", "Guest: thanks", lambda s: survey.thanks()),
     ("survey.use_buttons", "Guest typed where a tap is due", lambda s: survey.use_the_buttons()),

@@ -454,6 +454,9 @@ def figures(start: datetime = WEEK_START, end: datetime = WEEK_END) -> Figures:
         satisfied=16,
         ces_mean=5.6,
         ces_answers=12,
+        nps_answers=17,
+        promoters=11,
+        detractors=3,
         spend=Decimal("6840"),
         spend_by_remedy={
             "voucher": Decimal(2250),
@@ -481,6 +484,9 @@ def previous_figures() -> Figures:
         reopened=3,
         answers=15,
         satisfied=11,
+        nps_answers=14,
+        promoters=7,
+        detractors=3,
         spend=Decimal("7310"),
     )
 

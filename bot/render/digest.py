@@ -130,6 +130,19 @@ def _share_change(now: float | None, before: float | None, locale: str) -> str:
     return " (" + _("{arrow}{points} pp").format(arrow=arrow, points=points) + ")"
 
 
+def _signed(points: int, locale: str) -> str:
+    """An NPS as managers read it: "+23", "0", "−15" (the minus sign, not a hyphen)."""
+    number = format_number(Decimal(abs(points)), locale)
+    return f"+{number}" if points > 0 else f"−{number}" if points < 0 else number
+
+
+def _nps_change(now: int, before: int | None) -> str:
+    """In points, like the score itself; nothing when last week had no answers."""
+    if before is None:
+        return ""
+    return f" ({_count_change(now, before)})"
+
+
 def _was(now: float | Decimal | None, before: str | None, comparison: Comparison | None) -> str:
     if now is None or before is None:
         return ""
@@ -234,6 +247,14 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
                 value=format_number(Decimal(str(round(f.ces_mean, 1))), locale)
             )
         lines.append(csat)
+    if f.nps is not None:
+        lines.append(
+            _("NPS: {score}{change}; answers: {answers}").format(
+                score=f"<b>{_signed(f.nps, locale)}</b>",
+                change=_nps_change(f.nps, p.nps),
+                answers=f.nps_answers,
+            )
+        )
     spend = _("Spend: {total}{change}").format(
         total=f"<b>{cash(f.spend)}</b>",
         change=_was(f.spend, cash(p.spend), data.comparison),
@@ -428,6 +449,10 @@ def figures_explained() -> str:
                 "answers (1 to 5)."
             ),
             _("<b>CES</b>, customer effort: the mean answer from 1 (very hard) to 7 (very easy)."),
+            _(
+                "<b>NPS</b>, net promoter score: the share of answers of 9 or 10 to “How likely "
+                "are you to recommend us?” minus the share of 0 to 6, from −100 to +100."
+            ),
             _(
                 "<b>Median</b> and <b>p90</b>: half of the cases, and nine in ten, were resolved "
                 "at least this fast."

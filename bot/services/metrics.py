@@ -11,7 +11,9 @@ Definitions, where DOMAIN.md leaves room:
 - percentiles are interpolated between neighbours (PostgreSQL's percentile_cont), on durations
   rounded to whole seconds;
 - SLA breaches: escalations raised in the period and decided later than the SLA, or still
-  undecided after it.
+  undecided after it;
+- NPS = 100 × (answers 9–10 − answers 0–6) ÷ answers 0–10 of surveys answered in the period,
+  rounded to a whole number (halves away from zero); no answers, no figure.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -82,6 +84,9 @@ class Figures:
     satisfied: int = 0
     ces_mean: float | None = None
     ces_answers: int = 0
+    nps_answers: int = 0
+    promoters: int = 0
+    detractors: int = 0
     spend: Decimal = Decimal(0)
     spend_by_remedy: dict[str, Decimal] = field(default_factory=dict)
     categories: list[tuple[str, int]] = field(default_factory=list)
@@ -114,6 +119,15 @@ class Figures:
     @property
     def csat(self) -> float | None:
         return self._share(self.satisfied, self.answers)
+
+    @property
+    def nps(self) -> int | None:
+        """Promoters (9–10) less detractors (0–6), in points of all 0–10 answers (passives,
+        7–8, count only there): −100 to 100."""
+        if not self.nps_answers:
+            return None
+        points = Decimal(100 * (self.promoters - self.detractors)) / self.nps_answers
+        return int(points.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
     @property
     def response_rate(self) -> float | None:
@@ -383,6 +397,15 @@ class MetricsService:
                 )
             )
         ).one()
+        recommend = (
+            await session.execute(
+                select(
+                    func.count(Survey.nps),
+                    func.coalesce(func.sum(case((Survey.nps >= 9, 1), else_=0)), 0),
+                    func.coalesce(func.sum(case((Survey.nps <= 6, 1), else_=0)), 0),
+                ).where(*surveys, Survey.answered_at >= start, Survey.answered_at < end)
+            )
+        ).one()
 
         by_remedy = {
             remedy: from_minor(minor, policy.currency)
@@ -433,6 +456,9 @@ class MetricsService:
             satisfied=int(answers[1]),
             ces_answers=int(ces[0] or 0),
             ces_mean=float(ces[1]) if ces[1] is not None else None,
+            nps_answers=int(recommend[0] or 0),
+            promoters=int(recommend[1]),
+            detractors=int(recommend[2]),
             spend=sum(by_remedy.values(), Decimal(0)),
             spend_by_remedy=by_remedy,
             categories=categories,

@@ -453,3 +453,24 @@ def test_too_many_entries_are_named_once() -> None:
         f"limits = [{limits}]",
     )
     assert errors_of(text) == ["roles.frontline.limits (line 16): 12 entries at most; there are 13"]
+
+
+def test_the_survey_asks_nps_only_where_the_policy_says_so() -> None:
+    assert load_policy(MINIMAL).survey_nps is False
+    assert load_policy(default_policy_text("USD", "Europe/Kyiv")).survey_nps is False
+    examples = {
+        name: load_policy((EXAMPLES / f"{name}.toml").read_text())
+        for name in ("hotel", "bank", "retail")
+    }
+    assert {name: p.survey_nps for name, p in examples.items()} == {
+        "hotel": True,
+        "bank": True,
+        "retail": False,
+    }
+    inline = MINIMAL.replace("\n[categories", "\nsurvey = { nps = true }\n\n[categories", 1)
+    assert load_policy(inline).survey_nps is True
+    assert load_policy(MINIMAL + "\n[survey]\nnps = true\n").survey_nps is True
+    assert errors_of(MINIMAL + "\n[survey]\nnps = 1\nstars = 5\n") == [
+        "survey.stars (line 20): unknown key",
+        "survey.nps (line 19): must be true or false",
+    ]
