@@ -308,6 +308,14 @@ def diff_policies(old: Policy, new: Policy, locale: str) -> list[str]:
         removed=t.gettext("Category removed: {name}."),
         renamed=t.gettext("Category renamed: {old} → {new}."),
     )
+    changes += _labelled_changes(
+        old.causes,
+        new.causes,
+        locale,
+        added=t.gettext("New cause: {name}."),
+        removed=t.gettext("Cause removed: {name}."),
+        renamed=t.gettext("Cause renamed: {old} → {new}."),
+    )
     changes += _setting_changes(old, new, locale)
     changes += _budget_changes(old, new, locale)
     return changes

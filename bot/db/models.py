@@ -263,6 +263,10 @@ class Case(Base):
     outcome: Mapped[str | None] = mapped_column(String(20))
     first_contact: Mapped[bool | None] = mapped_column(Boolean)
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    # Why it keeps happening, as the resolver saw it: a key of the policy's [causes], or
+    # their own words (one or the other).
+    cause: Mapped[str | None] = mapped_column(String(20))
+    cause_words: Mapped[str | None] = mapped_column(Text)
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
     escalated_ever: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -465,6 +465,7 @@ def figures(start: datetime = WEEK_START, end: datetime = WEEK_END) -> Figures:
             "upgrade": Decimal(300),
         },
         categories=[("room", 17), ("noise", 12), ("food", 9), ("billing", 6), ("service", 3)],
+        causes=[("housekeeping", 9), ("event_noise", 6), ("booking_error", 3), ("", 2)],
         budgets=[(policy.budgets[0], Decimal("21400"))],
     )
 

@@ -29,6 +29,8 @@ from bot.services.metrics import Day, Figures, Recognition
 from policies.explain import interval_words
 from policies.model import Policy
 
+TOP_CAUSES = 3  # lines of the digest's causes: the manager's quick wins, not a report
+
 
 @dataclass(frozen=True)
 class DigestInput:
@@ -281,6 +283,11 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
     if f.categories:
         top = [f"{escape(policy.category_label(k, locale))} {n}" for k, n in f.categories[:3]]
         lines.append(_("Top problems: {list}").format(list=" · ".join(top)))
+    if f.causes:
+        lines += ["", _("<b>Why it keeps happening</b>, as staff see it")]
+        for key, count in f.causes[:TOP_CAUSES]:
+            name = policy.cause_label(key, locale) if key else _("in their own words")
+            lines.append(f"{escape(name)} — {count}")
     if data.past_sla:
         lines.append(
             _("Requests waiting past the SLA now: {count}").format(count=f"<b>{data.past_sla}</b>")

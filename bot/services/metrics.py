@@ -12,6 +12,8 @@ Definitions, where DOMAIN.md leaves room:
   rounded to whole seconds;
 - SLA breaches: escalations raised in the period and decided later than the SLA, or still
   undecided after it;
+- causes: of the cases first resolved in the period, those whose resolver told why it keeps
+  happening, counted by cause (their own words counted together);
 - NPS = 100 × (answers 9–10 − answers 0–6) ÷ answers 0–10 of surveys answered in the period,
   rounded to a whole number (halves away from zero); no answers, no figure.
 """
@@ -90,6 +92,9 @@ class Figures:
     spend: Decimal = Decimal(0)
     spend_by_remedy: dict[str, Decimal] = field(default_factory=dict)
     categories: list[tuple[str, int]] = field(default_factory=list)
+    # Why problems keep happening, as resolvers told: (cause key, cases), most first; "" for
+    # those told in their own words.
+    causes: list[tuple[str, int]] = field(default_factory=list)
     budgets: list[tuple[Budget, Decimal]] = field(default_factory=list)
 
     @staticmethod
@@ -329,6 +334,25 @@ class MetricsService:
             ]
         )
 
+        causes = (
+            []
+            if not detail
+            else [
+                (str(cause or ""), int(count))
+                for cause, count in (
+                    await session.execute(
+                        select(Case.cause, func.count())
+                        .where(
+                            *resolved_in,
+                            Case.cause.is_not(None) | Case.cause_words.is_not(None),
+                        )
+                        .group_by(Case.cause)
+                    )
+                ).all()
+            ]
+        )
+        causes.sort(key=lambda found: (-found[1], found[0] == "", found[0]))
+
         escalations = [
             Escalation.org_id == scope.org_id,
             Escalation.case_id == Case.id,
@@ -462,6 +486,7 @@ class MetricsService:
             spend=sum(by_remedy.values(), Decimal(0)),
             spend_by_remedy=by_remedy,
             categories=categories,
+            causes=causes,
             budgets=budgets,
         )
 

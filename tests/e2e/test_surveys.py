@@ -429,7 +429,11 @@ async def test_a_policy_with_nps_asks_it_in_each_language_and_stats_show_it(
     answers = {"uk": 10, "ru": 6, "en": 9, "skip": None}
     for number, (language, score) in enumerate(answers.items()):
         code = await resolved_case(olena, f"Гість {number} чекав на номер")
-        token = token_of(await ask(olena))
+        # The screen that ended the resolve, not the news of the last answer (a keyboard too).
+        screen = next(
+            m for m in reversed(olena.bot_messages) if "Запитати клієнта" in m.button_labels
+        )
+        token = token_of(await ask(olena, screen))
         tongue = "en" if language == "skip" else language
         guest = harness.user(9200 + number, f"Guest {number}", tongue)
         await guest.start(token)
@@ -451,6 +455,7 @@ async def test_a_policy_with_nps_asks_it_in_each_language_and_stats_show_it(
         assert finish.message_id == asked.message_id  # the survey's one message
         await guest.press(finish.buttons[0][0][0], finish)
         await guest.expect(where=lambda m: not m.buttons and "!" in m.text)
+        await harness.settle()  # Olena hears of the answer before her next case
         async with harness.db.reading() as session:
             stored = (
                 await session.execute(
