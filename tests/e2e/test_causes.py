@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import Case, CaseEvent
+from bot.render.callbacks import CaseStep
 from bot.sandbox import SandboxUser
+from bot.services.errors import ServiceError
 from tests.e2e.harness import Harness
 from tests.e2e.test_fast_path import WORDS, Counted, log
 from tests.e2e.test_floor_story import hotel, staff
@@ -179,3 +181,33 @@ async def test_a_policy_without_causes_shows_the_resolve_screen_as_before(
     done = await olena.expect(where=lambda m: "Запитати клієнта" in m.button_labels)
     assert done.button_labels == ["Запитати клієнта", "Пропустити"]
     assert "повторюється" not in done.text
+
+
+async def test_a_cause_the_policy_lacks_or_on_an_open_case_is_refused(harness: Harness) -> None:
+    w = WORDS["en"]
+    olena = Counted(await staff(harness, await hotel(harness), "en"))
+    await log(olena, w)
+    member = (await harness.services.context.load_by_id(olena.user.id)).member
+    assert member is not None
+    case = await the_case(harness)
+    with pytest.raises(ServiceError) as refused:
+        await harness.services.lifecycle.record_cause(member, case.id, cause="housekeeping")
+    assert refused.value.code == "case_not_open"  # not resolved yet
+    await olena.press(w["resolve"])
+    await olena.expect(w["without"])
+    await olena.press(w["without"])
+    await olena.expect(w["yes"])
+    await olena.press(w["yes"])
+    done = await olena.expect(w["note?"])
+    for forged in ({"cause": "party"}, {}, {"cause": "housekeeping", "words": "both"}):
+        with pytest.raises(ServiceError) as refused:
+            await harness.services.lifecycle.record_cause(member, case.id, **forged)
+        assert refused.value.code == "cause_unknown"
+    # A button of a cause since removed from the policy: told why, nothing recorded.
+    stale = CaseStep(action="cause", value="party", case_id=case.id).pack()
+    await olena.user.press_data(stale, done.message_id)
+    await harness.settle()
+    assert olena.user.callback_answers[-1].text == (
+        "The policy no longer has this reason. Pick another, or skip."
+    )
+    assert (await the_case(harness)).cause is None
