@@ -490,7 +490,7 @@ def ask_first_contact(case: CaseView) -> Screen:
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def resolved_screen(case: CaseView, policy: Policy | None = None, locale: str = "en") -> Screen:
+def resolved_screen(case: CaseView, policy: Policy, locale: str) -> Screen:
     """Right after resolving: what was recorded, the survey one tap away, a note if wished,
     and — when the policy lists causes — why it keeps happening, one more optional tap."""
     lines = [_("<b>Resolved · {code}</b>").format(code=case.code)]
@@ -501,8 +501,8 @@ def resolved_screen(case: CaseView, policy: Policy | None = None, locale: str = 
                 answer=_("yes") if case.first_contact else _("no"),
             )
         )
-    causes = policy.causes_for(case.category) if policy is not None else ()
-    told = cause_line(case, policy, locale) if policy is not None else None
+    causes = policy.causes_for(case.category)
+    told = cause_line(case, policy, locale)
     if told:
         lines.append(told)
     elif causes:
@@ -515,7 +515,6 @@ def resolved_screen(case: CaseView, policy: Policy | None = None, locale: str = 
         ]
     ]
     if causes and not told:
-        assert policy is not None
         buttons = [
             _button(policy.cause_label(key, locale), "cause", key, case.id) for key in causes
         ]
