@@ -9,8 +9,10 @@ from sqlalchemy import select
 
 from bot.db.models import Case, CaseEvent
 from bot.render.callbacks import CaseStep
+from bot.render.exports import ExportTexts
 from bot.sandbox import SandboxUser
 from bot.services.errors import ServiceError
+from bot.services.workbook import export_files
 from tests.e2e.harness import Harness
 from tests.e2e.test_fast_path import WORDS, Counted, log
 from tests.e2e.test_floor_story import hotel, staff
@@ -45,6 +47,7 @@ IN_WORDS = {
         "Keeps happening because, in their words: “{}”",
     ),
 }
+EXPORTED = {"uk": "Чому це повторюється", "ru": "Почему это повторяется", "en": "Why it keeps"}
 SKIP = {"uk": "Пропустити", "ru": "Пропустить", "en": "Skip"}
 TOO_LONG = {
     "uk": "Текст задовгий: щонайбільше 200 символів.",
@@ -100,6 +103,16 @@ async def test_one_more_tap_tells_why_it_keeps_happening(harness: Harness, lang:
     async with harness.db.reading() as session:
         kinds = list(await session.scalars(select(CaseEvent.kind).order_by(CaseEvent.id)))
     assert kinds[-2:] == ["cause", "note"]
+
+    # The export's history says it too, in the reader's language.
+    member = (await harness.services.context.load_by_id(olena.user.id)).member
+    assert member is not None
+    today = harness.services.clock.now().date()
+    data = await harness.services.exports.data(member.org_id, today, today)
+    files = export_files(data, ExportTexts().labels(data.policy, lang), as_csv=True)
+    events = next(f for f in files if f.name.startswith("events")).content.decode("utf-8-sig")
+    (row,) = [line for line in events.splitlines() if EXPORTED[lang] in line]
+    assert CAUSES[lang][0] in row
 
 
 @pytest.mark.parametrize("lang", ["uk", "ru", "en"])
