@@ -273,6 +273,8 @@ class _History:
                             if answered and rng.random() < 0.3
                             else None,
                             answered_at=sent + timedelta(minutes=4) if answered else None,
+                            # The hotel's policy asks NPS too.
+                            nps=rng.choice((10, 10, 9, 9, 8, 7, 6, 4)) if answered else None,
                         )
                     )
         return rows

@@ -1,4 +1,5 @@
-"""Resolving a case (outcome, first contact, note) and reopening it."""
+"""Resolving a case (outcome, first contact, note, and why it keeps happening) and reopening
+it."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class ResolveCase(StatesGroup):
     outcome = State()
     first_contact = State()
     note = State()
+    cause = State()  # "Another reason…": the resolver's own line
 
 
 # Outcomes that are not a resolution at first contact: the question is not asked.
@@ -140,7 +142,79 @@ async def _resolve(
     await state.set_state(ResolveCase.note)
     await state.set_data({"case_id": data["case_id"], "screen_id": message_id(query)})
     case = await services.cases.get(ctx.member, data["case_id"])
-    await show(query, *screens.resolved_screen(case))
+    await show(query, *screens.resolved_screen(case, await policy_of(services, ctx), ctx.locale))
+
+
+@routes.callback_query(CaseStep.filter(F.action == "cause"))
+async def chosen_cause(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    """One tap on the screen after resolving; the screen stays (a note may still follow)."""
+    assert ctx.member is not None
+    try:
+        await services.lifecycle.record_cause(
+            ctx.member, callback_data.case_id, cause=callback_data.value
+        )
+    except ServiceError as error:
+        await refuse(query, error)
+        return
+    await _resolved_again(query, ctx, services, state, callback_data.case_id)
+
+
+async def _resolved_again(
+    target: CallbackQuery | Message,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+    case_id: int,
+    bot: Bot | None = None,
+) -> None:
+    """The screen after resolving, with the cause now told; a typed note is still taken."""
+    assert ctx.member is not None
+    case = await services.cases.get(ctx.member, case_id)
+    screen = screens.resolved_screen(case, await policy_of(services, ctx), ctx.locale)
+    await state.set_state(ResolveCase.note)
+    if isinstance(target, CallbackQuery):
+        await state.set_data({"case_id": case_id, "screen_id": message_id(target)})
+        await show(target, *screen)
+        return
+    assert bot is not None
+    await next_step(bot, ctx.user.id, state, *screen)
+
+
+@routes.callback_query(CaseStep.filter(F.action == "causew"))
+async def cause_in_words(
+    query: CallbackQuery,
+    callback_data: CaseStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+) -> None:
+    case = await case_or_refuse(query, ctx, services, callback_data.case_id)
+    if case is None:
+        return
+    await state.set_state(ResolveCase.cause)
+    await state.set_data({"case_id": case.id, "screen_id": message_id(query)})
+    await show(query, *screens.ask_cause_words(case))
+
+
+@routes.message(ResolveCase.cause, Typed())
+async def typed_cause(
+    message: Message, ctx: Context, services: Services, state: FSMContext, bot: Bot
+) -> None:
+    assert ctx.member is not None and message.text is not None
+    data = await state.get_data()
+    try:
+        await services.lifecycle.record_cause(ctx.member, data["case_id"], words=message.text)
+    except ServiceError as error:
+        fixable = ("note_too_long", "unreadable_text", "reason_needed")
+        await _words_refused(message, ctx, state, bot, error, data["case_id"], fixable)
+        return
+    await _resolved_again(message, ctx, services, state, data["case_id"], bot)
 
 
 @routes.message(ResolveCase.note, Typed())

@@ -1,6 +1,7 @@
-"""The customer's side of a survey link: CSAT → CES → comment → thanks, in the language of
-their Telegram, with the other languages one tap away under each question. The customer is a
-guest, not a member: whatever else they send gets a guest's line."""
+"""The customer's side of a survey link: CSAT → CES → NPS (when the policy asks it) →
+comment → thanks, in the language of their Telegram, with the other languages one tap away
+under each question. The customer is a guest, not a member: whatever else they send gets a
+guest's line."""
 
 from __future__ import annotations
 
@@ -33,12 +34,13 @@ routes = Routes("survey")
 class SurveyFlow(StatesGroup):
     csat = State()
     ces = State()
+    nps = State()
     comment = State()
     # Answered: what the guest sends later is thanked, not taken for a stranger's.
     done = State()
 
 
-QUESTIONS = (SurveyFlow.csat, SurveyFlow.ces)  # answered by a tap
+QUESTIONS = (SurveyFlow.csat, SurveyFlow.ces, SurveyFlow.nps)  # answered by a tap
 ASKING = (*QUESTIONS, SurveyFlow.comment)
 
 
@@ -67,7 +69,12 @@ async def open_survey(
     # No language question first: the guest's Telegram language, switchable below the stars.
     await state.set_state(SurveyFlow.csat)
     await state.set_data(
-        {"survey_id": opened.survey_id, "org": opened.org_name, "language": ctx.locale}
+        {
+            "survey_id": opened.survey_id,
+            "org": opened.org_name,
+            "language": ctx.locale,
+            "asks_nps": opened.asks_nps,
+        }
     )
     await _ask(message, state, i18n)
 
@@ -101,6 +108,19 @@ async def effort(
         await query.answer()
         return
     await state.update_data(ces=callback_data.value if callback_data.action == "ces" else None)
+    asks_nps = (await state.get_data()).get("asks_nps")
+    await state.set_state(SurveyFlow.nps if asks_nps else SurveyFlow.comment)
+    await _ask(query, state, i18n)
+
+
+@routes.callback_query(SurveyFlow.nps, SurveyStep.filter(F.action.in_({"nps", "skip"})))
+async def recommend(
+    query: CallbackQuery, callback_data: SurveyStep, state: FSMContext, i18n: I18n
+) -> None:
+    if callback_data.action == "nps" and not 0 <= callback_data.value <= 10:
+        await query.answer()
+        return
+    await state.update_data(nps=callback_data.value if callback_data.action == "nps" else None)
     await state.set_state(SurveyFlow.comment)
     await _ask(query, state, i18n)
 
@@ -123,6 +143,8 @@ async def _ask(target: Message | CallbackQuery, state: FSMContext, i18n: I18n) -
 def _question(step: str | None, data: dict[str, Any]) -> survey.Screen:
     if step == SurveyFlow.ces.state:
         return survey.ask_ces(data["language"])
+    if step == SurveyFlow.nps.state:
+        return survey.ask_nps(data["language"])
     if step == SurveyFlow.comment.state:
         return survey.ask_comment(data["language"])
     return survey.ask_csat(data["org"], data["language"])
@@ -169,6 +191,7 @@ async def _save(
                 data["csat"],
                 data.get("ces"),
                 text,
+                nps=data.get("nps"),
             )
         except ServiceError as error:
             if error.code == "survey_used":

@@ -308,6 +308,14 @@ def diff_policies(old: Policy, new: Policy, locale: str) -> list[str]:
         removed=t.gettext("Category removed: {name}."),
         renamed=t.gettext("Category renamed: {old} → {new}."),
     )
+    changes += _labelled_changes(
+        old.causes,
+        new.causes,
+        locale,
+        added=t.gettext("New cause: {name}."),
+        removed=t.gettext("Cause removed: {name}."),
+        renamed=t.gettext("Cause renamed: {old} → {new}."),
+    )
     changes += _setting_changes(old, new, locale)
     changes += _budget_changes(old, new, locale)
     return changes
@@ -463,6 +471,12 @@ def _setting_changes(old: Policy, new: Policy, locale: str) -> list[str]:
             t.gettext("A phone number may be the customer key now.")
             if new.customer_key_may_be_phone
             else t.gettext("A phone number may not be the customer key now.")
+        )
+    if old.survey_nps != new.survey_nps:
+        changes.append(
+            t.gettext("The survey asks how likely the customer is to recommend us (NPS).")
+            if new.survey_nps
+            else t.gettext("The survey no longer asks how likely the customer is to recommend us.")
         )
     return changes
 

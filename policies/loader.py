@@ -326,6 +326,8 @@ _TOP = {
     "budgets",
     "deny_reasons",
     "confirm_above",
+    "survey",
+    "causes",
 }
 
 
@@ -376,7 +378,19 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
             else:
                 digest_time = when
 
-    categories = _labelled(r, data, "categories")
+    nps = False
+    if "survey" in data:
+        survey = r.table(data["survey"], "survey")
+        if survey is not None:
+            r.known(survey, "survey", {"nps"})
+            nps = survey.get("nps", False)
+            if not isinstance(nps, bool):
+                r.problem("survey.nps", N_("must be true or false"))
+                nps = False
+
+    causes = _labelled(r, data, "causes") if "causes" in data else {}
+    categories = _labelled(r, data, "categories", extra=frozenset({"causes"}))
+    category_causes = _category_causes(r, data, set(_keyed_quietly(data, "causes")))
     remedies: dict[str, Remedy] = {}
     written = _keyed(r, data, "remedies")
     for key, value in written.items():
@@ -424,6 +438,9 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
             budgets=budgets,
             deny_reasons=deny_reasons,
             confirm_above=confirm_above,
+            survey_nps=nps,
+            causes=causes,
+            category_causes=category_causes,
         )
     return None
 
@@ -444,6 +461,38 @@ def _keyed(r: _Reader, data: dict[str, Any], section: str) -> dict[str, Any]:
         else:
             good[key] = value
     return good
+
+
+def _keyed_quietly(data: dict[str, Any], section: str) -> dict[str, Any]:
+    """The entries of a section as written, for references to it (its faults are named once,
+    where it is read)."""
+    table = data.get(section)
+    return table if isinstance(table, dict) else {}
+
+
+def _category_causes(
+    r: _Reader, data: dict[str, Any], causes: set[str]
+) -> dict[str, tuple[str, ...]]:
+    """`causes = [...]` of each category that narrows what it is offered; every key named
+    must be one of [causes]."""
+    result: dict[str, tuple[str, ...]] = {}
+    for key, value in _keyed_quietly(data, "categories").items():
+        if not isinstance(value, dict) or "causes" not in value:
+            continue
+        where = f"categories.{key}.causes"
+        listed = value["causes"]
+        if (
+            not isinstance(listed, list)
+            or not listed
+            or not all(isinstance(v, str) for v in listed)
+        ):
+            r.problem(where, N_("must be a list of cause keys"))
+            continue
+        for item in listed:
+            if item not in causes:
+                r.problem(where, N_('no cause "{value}" in [causes]'), value=item)
+        result[key] = tuple(dict.fromkeys(listed))
+    return result
 
 
 _REMEDY_KEYS = frozenset({"presets", "quick"})
@@ -470,11 +519,15 @@ def _presets(
 
 
 def _labelled(
-    r: _Reader, data: dict[str, Any], section: str, longest: int = MAX_LABEL
+    r: _Reader,
+    data: dict[str, Any],
+    section: str,
+    longest: int = MAX_LABEL,
+    extra: frozenset[str] = frozenset(),
 ) -> dict[str, Labels]:
     result = {}
     for key, value in _keyed(r, data, section).items():
-        labels = r.labels(value, f"{section}.{key}", longest=longest)
+        labels = r.labels(value, f"{section}.{key}", extra, longest=longest)
         if isinstance(value, dict) and "money" in value:
             r.problem(f"{section}.{key}.money", N_("unknown key"))
         if labels:

@@ -99,6 +99,12 @@ class Policy:
     deny_reasons: dict[str, Labels] = field(default_factory=dict)
     # Approvals above this ask the approver once more; None: half their own per-case limit.
     confirm_above: Decimal | None = None
+    # The customer survey also asks "How likely are you to recommend us?" 0–10 (NPS).
+    survey_nps: bool = False
+    # Why a problem keeps happening, as staff see it: offered with one tap on resolving.
+    causes: dict[str, Labels] = field(default_factory=dict)
+    # The causes offered for a category; a category not listed here is offered them all.
+    category_causes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def category_label(self, key: str, locale: str) -> str:
         """A category's name in `locale`; the key itself once the policy no longer has it."""
@@ -109,6 +115,15 @@ class Policy:
         """A remedy's name in `locale`; the key itself once the policy no longer has it."""
         remedy = self.remedies.get(key)
         return remedy.labels.get(locale) if remedy else key
+
+    def cause_label(self, key: str, locale: str) -> str:
+        """A cause's name in `locale`; the key itself once the policy no longer has it."""
+        labels = self.causes.get(key)
+        return labels.get(locale) if labels else key
+
+    def causes_for(self, category: str) -> tuple[str, ...]:
+        """The cause keys a case of `category` is offered on resolving, in the policy's order."""
+        return self.category_causes.get(category, tuple(self.causes))
 
     def confirm_threshold(self, role: str, remedy: str) -> Decimal | None:
         """Above what an approval of `remedy` by `role` is asked once more: the policy's

@@ -263,6 +263,10 @@ class Case(Base):
     outcome: Mapped[str | None] = mapped_column(String(20))
     first_contact: Mapped[bool | None] = mapped_column(Boolean)
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    # Why it keeps happening, as the resolver saw it: a key of the policy's [causes], or
+    # their own words (one or the other).
+    cause: Mapped[str | None] = mapped_column(String(20))
+    cause_words: Mapped[str | None] = mapped_column(Text)
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
     escalated_ever: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -377,6 +381,7 @@ class Survey(Base):
         Index("ix_survey_org_answered", "org_id", "answered_at"),
         CheckConstraint("csat IS NULL OR (csat BETWEEN 1 AND 5)", name="csat"),
         CheckConstraint("ces IS NULL OR (ces BETWEEN 1 AND 7)", name="ces"),
+        CheckConstraint("nps IS NULL OR (nps BETWEEN 0 AND 10)", name="nps"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -389,6 +394,8 @@ class Survey(Base):
     language: Mapped[str | None] = mapped_column(String(2))
     csat: Mapped[int | None] = mapped_column(Integer)
     ces: Mapped[int | None] = mapped_column(Integer)
+    # "How likely are you to recommend us?" 0–10, when the policy asks it.
+    nps: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

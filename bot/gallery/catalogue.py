@@ -280,6 +280,7 @@ REFUSALS: dict[str, dict[str, Any]] = {
     "case_cancelled": {},
     "case_code_format": {},
     "case_not_open": {"state": "resolved"},
+    "cause_unknown": {},
     "case_not_resolved": {},
     "case_not_resolved_for_survey": {},
     "customer_key_phone": {},
@@ -629,8 +630,32 @@ SCREENS: list[tuple[str, str, Draw]] = [
     ("resolve.first_contact", "Resolve: first contact?", lambda s: cases.ask_first_contact(cs)),
     (
         "resolve.resolved",
-        "Resolved: note or ask the customer",
-        lambda s: cases.resolved_screen(h.CASE_RESOLVED),
+        "Resolved: note, ask the customer, or why it keeps happening",
+        lambda s: cases.resolved_screen(h.CASE_RESOLVED, s.policy, s.locale),
+    ),
+    (
+        "resolve.cause_told",
+        "Resolved: the cause told with one tap",
+        lambda s: cases.resolved_screen(
+            replace(h.CASE_RESOLVED, cause="housekeeping"), s.policy, s.locale
+        ),
+    ),
+    (
+        "resolve.cause_words",
+        "Resolved: another reason, typed",
+        lambda s: cases.ask_cause_words(h.CASE_RESOLVED),
+    ),
+    (
+        "resolve.cause_in_words",
+        "Resolved: the cause in the resolver's words",
+        lambda s: cases.resolved_screen(
+            replace(
+                h.CASE_RESOLVED,
+                cause_words="The kitchen lift is broken again; orders wait on the 2nd floor.",
+            ),
+            s.policy,
+            s.locale,
+        ),
     ),
     (
         "resolve.survey_link",
@@ -962,6 +987,11 @@ SCREENS: list[tuple[str, str, Draw]] = [
         lambda s: fit(survey.ask_csat, org_name=h.ORG, language=s.locale),
     ),
     ("survey.ces", "Guest: how easy (CES)", lambda s: fit(survey.ask_ces, language=s.locale)),
+    (
+        "survey.nps",
+        "Guest: would they recommend us (NPS, when the policy asks)",
+        lambda s: fit(survey.ask_nps, language=s.locale),
+    ),
     ("survey.comment", "Guest: a comment", lambda s: fit(survey.ask_comment, language=s.locale)),
     ("survey.thanks", "Guest: thanks", lambda s: survey.thanks()),
     ("survey.use_buttons", "Guest typed where a tap is due", lambda s: survey.use_the_buttons()),

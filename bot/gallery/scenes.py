@@ -454,6 +454,9 @@ def figures(start: datetime = WEEK_START, end: datetime = WEEK_END) -> Figures:
         satisfied=16,
         ces_mean=5.6,
         ces_answers=12,
+        nps_answers=17,
+        promoters=11,
+        detractors=3,
         spend=Decimal("6840"),
         spend_by_remedy={
             "voucher": Decimal(2250),
@@ -462,6 +465,7 @@ def figures(start: datetime = WEEK_START, end: datetime = WEEK_END) -> Figures:
             "upgrade": Decimal(300),
         },
         categories=[("room", 17), ("noise", 12), ("food", 9), ("billing", 6), ("service", 3)],
+        causes=[("housekeeping", 9), ("event_noise", 6), ("booking_error", 3), ("", 2)],
         budgets=[(policy.budgets[0], Decimal("21400"))],
     )
 
@@ -481,6 +485,9 @@ def previous_figures() -> Figures:
         reopened=3,
         answers=15,
         satisfied=11,
+        nps_answers=14,
+        promoters=7,
+        detractors=3,
         spend=Decimal("7310"),
     )
 

@@ -71,7 +71,7 @@ class CaseStep(CallbackData, prefix="cs"):
 
 
 class SurveyStep(CallbackData, prefix="sv"):
-    action: str  # csat | ces | skip | finish
+    action: str  # csat | ces | nps | skip | finish
     value: int = 0
 
 

@@ -490,8 +490,9 @@ def ask_first_contact(case: CaseView) -> Screen:
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def resolved_screen(case: CaseView) -> Screen:
-    """Right after resolving: what was recorded, the survey one tap away, a note if wished."""
+def resolved_screen(case: CaseView, policy: Policy, locale: str) -> Screen:
+    """Right after resolving: what was recorded, the survey one tap away, a note if wished,
+    and — when the policy lists causes — why it keeps happening, one more optional tap."""
     lines = [_("<b>Resolved · {code}</b>").format(code=case.code)]
     if case.outcome:
         lines.append(
@@ -500,6 +501,12 @@ def resolved_screen(case: CaseView) -> Screen:
                 answer=_("yes") if case.first_contact else _("no"),
             )
         )
+    causes = policy.causes_for(case.category)
+    told = cause_line(case, policy, locale)
+    if told:
+        lines.append(told)
+    elif causes:
+        lines.append(_("This keeps happening because… (a tap, if you know)"))
     lines.append(_("A note? Type it in one message — or skip."))
     rows = [
         [
@@ -507,7 +514,38 @@ def resolved_screen(case: CaseView) -> Screen:
             _button(_("Skip"), "card", case_id=case.id),
         ]
     ]
+    if causes and not told:
+        buttons = [
+            _button(policy.cause_label(key, locale), "cause", key, case.id) for key in causes
+        ]
+        buttons.append(_button(_("Another reason…"), "causew", case_id=case.id))
+        rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def cause_line(case: CaseView, policy: Policy, locale: str) -> str | None:
+    """The cause recorded on a case: the policy's label, or the resolver's words."""
+    if case.cause:
+        return _("Keeps happening because: {cause}").format(
+            cause=escape(in_sentence(policy.cause_label(case.cause, locale)))
+        )
+    if case.cause_words:
+        return _("Keeps happening because, in their words: “{words}”").format(
+            words=escape(case.cause_words)
+        )
+    return None
+
+
+def ask_cause_words(case: CaseView) -> Screen:
+    text = "\n".join(
+        (
+            _("<b>Resolved · {code}</b>").format(code=case.code),
+            _("Why does this keep happening? Type it in one line."),
+        )
+    )
+    return text, InlineKeyboardMarkup(
+        inline_keyboard=[[_button(_("Skip"), "card", case_id=case.id)]]
+    )
 
 
 def ask_reopen_reason(case: CaseView) -> Screen:
@@ -709,6 +747,16 @@ def timeline(
             ).format(amount=money, name=who),
             "note": _("note by {name}: {note}").format(
                 name=who, note=escape(str(payload.get("note", ""))[:200])
+            ),
+            "cause": (
+                _("why it keeps happening, by {name}: {cause}").format(
+                    name=who,
+                    cause=escape(in_sentence(policy.cause_label(str(payload["cause"]), locale))),
+                )
+                if payload.get("cause")
+                else _("why it keeps happening, by {name}: “{words}”").format(
+                    name=who, words=escape(str(payload.get("words") or "…")[:200])
+                )
             ),
             "survey_sent": _("survey sent"),
             "survey_answered": (

@@ -29,6 +29,8 @@ from bot.services.metrics import Day, Figures, Recognition
 from policies.explain import interval_words
 from policies.model import Policy
 
+TOP_CAUSES = 3  # lines of the digest's causes: the manager's quick wins, not a report
+
 
 @dataclass(frozen=True)
 class DigestInput:
@@ -128,6 +130,19 @@ def _share_change(now: float | None, before: float | None, locale: str) -> str:
         return " (=)"
     arrow = "↑" if now > before else "↓"
     return " (" + _("{arrow}{points} pp").format(arrow=arrow, points=points) + ")"
+
+
+def _signed(points: int, locale: str) -> str:
+    """An NPS as managers read it: "+23", "0", "−15" (the minus sign, not a hyphen)."""
+    number = format_number(Decimal(abs(points)), locale)
+    return f"+{number}" if points > 0 else f"−{number}" if points < 0 else number
+
+
+def _nps_change(now: int, before: int | None) -> str:
+    """In points, like the score itself; nothing when last week had no answers."""
+    if before is None:
+        return ""
+    return f" ({_count_change(now, before)})"
 
 
 def _was(now: float | Decimal | None, before: str | None, comparison: Comparison | None) -> str:
@@ -234,6 +249,14 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
                 value=format_number(Decimal(str(round(f.ces_mean, 1))), locale)
             )
         lines.append(csat)
+    if f.nps is not None:
+        lines.append(
+            _("NPS: {score}{change}; answers: {answers}").format(
+                score=f"<b>{_signed(f.nps, locale)}</b>",
+                change=_nps_change(f.nps, p.nps),
+                answers=f.nps_answers,
+            )
+        )
     spend = _("Spend: {total}{change}").format(
         total=f"<b>{cash(f.spend)}</b>",
         change=_was(f.spend, cash(p.spend), data.comparison),
@@ -260,6 +283,11 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
     if f.categories:
         top = [f"{escape(policy.category_label(k, locale))} {n}" for k, n in f.categories[:3]]
         lines.append(_("Top problems: {list}").format(list=" · ".join(top)))
+    if f.causes:
+        lines += ["", _("<b>Why it keeps happening</b>, as staff see it")]
+        for key, count in f.causes[:TOP_CAUSES]:
+            name = policy.cause_label(key, locale) if key else _("in their own words")
+            lines.append(f"{escape(name)} — {count}")
     if data.past_sla:
         lines.append(
             _("Requests waiting past the SLA now: {count}").format(count=f"<b>{data.past_sla}</b>")
@@ -428,6 +456,10 @@ def figures_explained() -> str:
                 "answers (1 to 5)."
             ),
             _("<b>CES</b>, customer effort: the mean answer from 1 (very hard) to 7 (very easy)."),
+            _(
+                "<b>NPS</b>, net promoter score: the share of answers of 9 or 10 to “How likely "
+                "are you to recommend us?” minus the share of 0 to 6, from −100 to +100."
+            ),
             _(
                 "<b>Median</b> and <b>p90</b>: half of the cases, and nine in ten, were resolved "
                 "at least this fast."

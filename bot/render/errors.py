@@ -31,6 +31,7 @@ def refusal(error: ServiceError) -> str:
         "amount_decimals": _("{currency} has at most {digits} digits after the comma."),
         "amount_currency": _("Amounts are in {currency} only."),
         "case_not_open": _("This case has changed meanwhile. Open it again."),
+        "cause_unknown": _("The policy no longer has this reason. Pick another, or skip."),
         "no_such_case": _("This case is not available to you."),
         "not_your_case": _("This is another person's case."),
         "no_case_code": _("No case {case}. Check the code."),

@@ -85,6 +85,7 @@ def export_labels(policy: Policy, locale: str) -> ExportLabels:
             "cancelled": _("Voided"),
             "survey_sent": _("Survey sent"),
             "survey_answered": _("Survey answered"),
+            "cause": _("Why it keeps happening"),
         },
         decisions={
             "approve": _("Approved"),

@@ -1,5 +1,6 @@
-"""What the customer sees (two questions and a comment in their language, with the other
-languages one tap away, then thanks — nothing else), and what staff are told of the answer."""
+"""What the customer sees (two questions, three when the policy asks NPS, and a comment in
+their language, with the other languages one tap away, then thanks — nothing else), and what
+staff are told of the answer."""
 
 from __future__ import annotations
 
@@ -50,6 +51,18 @@ def ask_csat(org_name: str, language: str) -> Screen:
 def ask_ces(language: str) -> Screen:
     text = _("How easy was it to get your issue sorted? 1 — very hard, 7 — very easy.")
     buttons = [_button(str(n), "ces", n) for n in range(1, 8)]
+    buttons.append(_button(_("Skip"), "skip"))
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    return text, InlineKeyboardMarkup(inline_keyboard=[*rows, _other_languages(language)])
+
+
+def ask_nps(language: str) -> Screen:
+    """0–10 in rows of three (a phone's width), Skip beside 9 and 10."""
+    text = _(
+        "How likely are you to recommend us to a friend? 0 — not at all likely, "
+        "10 — extremely likely."
+    )
+    buttons = [_button(str(n), "nps", n) for n in range(11)]
     buttons.append(_button(_("Skip"), "skip"))
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
     return text, InlineKeyboardMarkup(inline_keyboard=[*rows, _other_languages(language)])

@@ -46,7 +46,9 @@ class Services:
         self.cases = CaseService(db, self.clock, self.policies, self.escalations)
         self.queue = QueueService(db, self.clock)
         self.lifecycle = CaseLifecycle(db, self.clock, self.policies, self.escalations)
-        self.surveys = SurveyService(db, self.clock, survey_notices, self.outbox_ready)
+        self.surveys = SurveyService(
+            db, self.clock, survey_notices, self.outbox_ready, self.policies
+        )
         self.metrics = MetricsService(db, self.clock, self.policies)
         self.exports = ExportService(db, self.clock, self.policies)
         self.digests = DigestService(

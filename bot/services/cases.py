@@ -41,6 +41,7 @@ from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.policies import PolicyInForce, PolicyService
 from bot.services.typed import (
+    CAUSE_LIMIT,
     CODE_LIMIT,
     CUSTOMER_KEY_LIMIT,
     CUSTOMER_WORDS_LIMIT,
@@ -78,6 +79,8 @@ class CaseView:
     first_contact: bool | None = None
     photo_file_id: str | None = None  # the description's photo, as Telegram holds it
     voice_file_id: str | None = None  # …or its voice note
+    cause: str | None = None  # why it keeps happening: a key of the policy's [causes]…
+    cause_words: str | None = None  # …or the resolver's own words
 
 
 OPEN_STATES = (CaseState.OPEN, CaseState.REOPENED, CaseState.ESCALATED)
@@ -162,6 +165,8 @@ def _view(case: Case, spent_minor: int, currency: str) -> CaseView:
         first_contact=case.first_contact,
         photo_file_id=case.photo_file_id,
         voice_file_id=case.voice_file_id,
+        cause=case.cause,
+        cause_words=case.cause_words,
     )
 
 
@@ -699,6 +704,29 @@ class CaseLifecycle:
                 raise ServiceError("case_not_open", state=case.state)
             case.resolution_note = note
             record_event(session, case, member.id, "note", current.version_id, now, note=note)
+
+    async def record_cause(
+        self, actor: MemberView, case_id: int, cause: str | None = None, words: str | None = None
+    ) -> None:
+        """Why it keeps happening, as the resolver sees it: one of the policy's causes, or a
+        line of their own. Optional, after resolving; a later answer replaces an earlier."""
+        if (cause is None) == (words is None):
+            raise ServiceError("cause_unknown")
+        current = await self.policies.in_force(actor.org_id)
+        if cause is not None and cause not in current.policy.causes:
+            raise ServiceError("cause_unknown")  # a button of a policy no longer in force
+        words = _typed_words(words, CAUSE_LIMIT) if words is not None else None
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            member = await active_member(session, actor)
+            case = await case_of_org(session, actor, case_id)
+            may_act_on(case, member)
+            if case.state != CaseState.RESOLVED:
+                raise ServiceError("case_not_open", state=case.state)
+            case.cause, case.cause_words = cause, words
+            record_event(
+                session, case, member.id, "cause", current.version_id, now, cause=cause, words=words
+            )
 
     async def _withdraw_pending(
         self,

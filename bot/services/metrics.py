@@ -11,7 +11,11 @@ Definitions, where DOMAIN.md leaves room:
 - percentiles are interpolated between neighbours (PostgreSQL's percentile_cont), on durations
   rounded to whole seconds;
 - SLA breaches: escalations raised in the period and decided later than the SLA, or still
-  undecided after it.
+  undecided after it;
+- causes: of the cases first resolved in the period, those whose resolver told why it keeps
+  happening, counted by cause (their own words counted together);
+- NPS = 100 × (answers 9–10 − answers 0–6) ÷ answers 0–10 of surveys answered in the period,
+  rounded to a whole number (halves away from zero); no answers, no figure.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -82,9 +86,15 @@ class Figures:
     satisfied: int = 0
     ces_mean: float | None = None
     ces_answers: int = 0
+    nps_answers: int = 0
+    promoters: int = 0
+    detractors: int = 0
     spend: Decimal = Decimal(0)
     spend_by_remedy: dict[str, Decimal] = field(default_factory=dict)
     categories: list[tuple[str, int]] = field(default_factory=list)
+    # Why problems keep happening, as resolvers told: (cause key, cases), most first; "" for
+    # those told in their own words.
+    causes: list[tuple[str, int]] = field(default_factory=list)
     budgets: list[tuple[Budget, Decimal]] = field(default_factory=list)
 
     @staticmethod
@@ -114,6 +124,15 @@ class Figures:
     @property
     def csat(self) -> float | None:
         return self._share(self.satisfied, self.answers)
+
+    @property
+    def nps(self) -> int | None:
+        """Promoters (9–10) less detractors (0–6), in points of all 0–10 answers (passives,
+        7–8, count only there): −100 to 100."""
+        if not self.nps_answers:
+            return None
+        points = Decimal(100 * (self.promoters - self.detractors)) / self.nps_answers
+        return int(points.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
     @property
     def response_rate(self) -> float | None:
@@ -315,6 +334,25 @@ class MetricsService:
             ]
         )
 
+        causes = (
+            []
+            if not detail
+            else [
+                (str(cause or ""), int(count))
+                for cause, count in (
+                    await session.execute(
+                        select(Case.cause, func.count())
+                        .where(
+                            *resolved_in,
+                            Case.cause.is_not(None) | Case.cause_words.is_not(None),
+                        )
+                        .group_by(Case.cause)
+                    )
+                ).all()
+            ]
+        )
+        causes.sort(key=lambda found: (-found[1], found[0] == "", found[0]))
+
         escalations = [
             Escalation.org_id == scope.org_id,
             Escalation.case_id == Case.id,
@@ -383,6 +421,15 @@ class MetricsService:
                 )
             )
         ).one()
+        recommend = (
+            await session.execute(
+                select(
+                    func.count(Survey.nps),
+                    func.coalesce(func.sum(case((Survey.nps >= 9, 1), else_=0)), 0),
+                    func.coalesce(func.sum(case((Survey.nps <= 6, 1), else_=0)), 0),
+                ).where(*surveys, Survey.answered_at >= start, Survey.answered_at < end)
+            )
+        ).one()
 
         by_remedy = {
             remedy: from_minor(minor, policy.currency)
@@ -433,9 +480,13 @@ class MetricsService:
             satisfied=int(answers[1]),
             ces_answers=int(ces[0] or 0),
             ces_mean=float(ces[1]) if ces[1] is not None else None,
+            nps_answers=int(recommend[0] or 0),
+            promoters=int(recommend[1]),
+            detractors=int(recommend[2]),
             spend=sum(by_remedy.values(), Decimal(0)),
             spend_by_remedy=by_remedy,
             categories=categories,
+            causes=causes,
             budgets=budgets,
         )
 

@@ -25,6 +25,7 @@ from bot.services.case_queries import active_member, case_of_org, may_act_on
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.escalations import Person, reachable_people
+from bot.services.policies import PolicyService
 from bot.services.typed import COMMENT_LIMIT, cleaned, mask_card_numbers
 
 SURVEY_TTL = timedelta(days=7)
@@ -66,6 +67,8 @@ class GuestSurvey:
 
     survey_id: int
     org_name: str
+    # The organisation's policy asks "How likely are you to recommend us?" too.
+    asks_nps: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,11 +104,13 @@ class SurveyService:
         clock: Clock,
         notices: SurveyNotices | None = None,
         wakeup: asyncio.Event | None = None,
+        policies: PolicyService | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.notices = notices
         self.wakeup = wakeup or asyncio.Event()
+        self.policies = policies or PolicyService(db, clock)
 
     async def issue(self, actor: MemberView, case_id: int) -> SurveyLink:
         """A link for the case's current resolution. Refused once the customer has answered
@@ -174,7 +179,8 @@ class SurveyService:
             raise _used(survey)
         if survey.expires_at <= self.clock.now():
             raise ServiceError("survey_expired")
-        return GuestSurvey(survey.id, org_name)
+        policy = (await self.policies.in_force(survey.org_id)).policy
+        return GuestSurvey(survey.id, org_name, asks_nps=policy.survey_nps)
 
     async def answer(
         self,
@@ -184,10 +190,15 @@ class SurveyService:
         csat: int,
         ces: int | None,
         comment: str | None,
+        nps: int | None = None,
     ) -> None:
         """The first answer stands: a second one (a link used twice, two people with one
         link) is refused and changes nothing."""
-        if not 1 <= csat <= 5 or (ces is not None and not 1 <= ces <= 7):
+        if (
+            not 1 <= csat <= 5
+            or (ces is not None and not 1 <= ces <= 7)
+            or (nps is not None and not 0 <= nps <= 10)
+        ):
             raise ServiceError("survey_invalid")
         # Not asked to type it again: unreadable bits replaced (the step refused it if too long).
         comment = mask_card_numbers(cleaned(comment or "").strip()[:COMMENT_LIMIT]) or None
@@ -201,6 +212,7 @@ class SurveyService:
                 .values(
                     csat=csat,
                     ces=ces,
+                    nps=nps,
                     comment=comment,
                     language=language,
                     opened_by=telegram_user_id,
@@ -221,7 +233,13 @@ class SurveyService:
                     actor_id=None,
                     kind="survey_answered",
                     payload=json.dumps(
-                        {"csat": csat, "ces": ces, "comment": comment, "survey_id": survey.id},
+                        {
+                            "csat": csat,
+                            "ces": ces,
+                            "nps": nps,
+                            "comment": comment,
+                            "survey_id": survey.id,
+                        },
                         ensure_ascii=False,
                     ),
                     created_at=now,

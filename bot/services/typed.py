@@ -16,6 +16,7 @@ CUSTOMER_KEY_LIMIT = 64
 CUSTOMER_WORDS_LIMIT = 1000
 NOTE_LIMIT = 1000  # a resolution note, a note added to a resolved case
 REASON_LIMIT = 500  # why a request was denied, why a case is reopened
+CAUSE_LIMIT = 200  # why a problem keeps happening, in the resolver's words: one line
 COMMENT_LIMIT = 1000  # a customer's comment in a survey
 AMOUNT_LIMIT = 40  # an amount as typed ("1 500,50 грн"); longer is not an amount
 CODE_LIMIT = 40  # a case code as typed ("K-7Q4F"); longer is not a code

@@ -205,10 +205,14 @@ def _details(row: EventRow, data: ExportData, labels: ExportLabels) -> str:
         parts.append(labels.outcomes.get(outcome, outcome))
     if row.kind == "survey_answered" and payload.get("csat") is not None:
         parts.append(f"CSAT {payload['csat']}")
+        if payload.get("nps") is not None:
+            parts.append(f"NPS {payload['nps']}")
+    if row.kind == "cause" and payload.get("cause"):
+        parts.append(data.policy.cause_label(str(payload["cause"]), labels.locale))
     if payload.get("authorised_by"):
         parts.append(str(payload["authorised_by"]))
     # A decision's reason was said above, in words for a one-tap one.
-    typed: tuple[str, ...] = ("note", "text", "comment")
+    typed: tuple[str, ...] = ("note", "text", "comment", "words")
     if row.kind != "decided":
         typed = ("reason", *typed)
     parts.extend(str(payload[key]) for key in typed if payload.get(key))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Escalation
+from bot.db.models import Escalation, Survey
 from bot.sandbox import SandboxUser
 from tests.e2e.harness import Harness
 from tests.e2e.test_onboarding import invite_via_bot, join, owner_joins
@@ -166,6 +166,8 @@ async def test_the_receptionists_story(harness: Harness, lang: str) -> None:
     await guest.press("5 ★")
     await guest.expect("How easy")
     await guest.press("7")
+    await guest.expect("How likely are you to recommend us")  # the hotel's policy asks NPS
+    await guest.press("10")
     await guest.expect("Would you like to add anything?")
     await guest.press("Finish")
     await guest.expect("Thank you!")
@@ -173,6 +175,8 @@ async def test_the_receptionists_story(harness: Harness, lang: str) -> None:
     await olena.send(f"/case {code.group(0)}")
     final = await olena.expect(w["rating"])
     assert w["spent"] in final.text
+    async with harness.db.reading() as session:
+        assert await session.scalar(select(Survey.nps)) == 10
 
 
 async def test_no_authority_creates_an_escalation(harness: Harness) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 
 from bot.db.models import Case, Organisation, Survey
 from bot.sandbox import SandboxMessage, SandboxUser
+from policies.defaults import default_policy_text
 from tests.e2e.harness import Harness
 from tests.e2e.test_cases import frontline
 from tests.e2e.test_escalations import staff
@@ -398,3 +399,75 @@ async def test_the_thanks_takes_the_last_question_and_later_words_are_thanked(
     await harness.settle()
     invite_lines = ("запрошен", "invite", "Invite")
     assert not any(word in m.text for m in guest.bot_messages for word in invite_lines)
+
+
+NPS_QUESTIONS = {
+    "uk": "Наскільки ймовірно, що ви порекомендуєте нас друзям? 0 — зовсім малоймовірно, "
+    "10 — дуже ймовірно.",
+    "ru": "Насколько вероятно, что вы порекомендуете нас друзьям? 0 — совсем маловероятно, "
+    "10 — очень вероятно.",
+    "en": "How likely are you to recommend us to a friend? 0 — not at all likely, "
+    "10 — extremely likely.",
+}
+SKIP = {"uk": "Пропустити", "ru": "Пропустить", "en": "Skip"}
+
+
+async def test_a_policy_with_nps_asks_it_in_each_language_and_stats_show_it(
+    harness: Harness,
+) -> None:
+    people = await staff(harness)
+    olena, sarah = people["olena"], people["sarah"]
+    admin = (await harness.services.context.load_by_id(sarah.id)).member
+    assert admin is not None
+    with_nps = default_policy_text("USD", "Europe/Kyiv").replace(
+        "\n[categories", "\nsurvey = { nps = true }\n\n[categories", 1
+    )
+    draft = await harness.services.policies.propose(admin, with_nps.encode())
+    await harness.services.policies.activate(admin, draft.draft_id)
+
+    # Three guests, three languages: 10 and 9 promote, 6 detracts; the fourth skips.
+    answers = {"uk": 10, "ru": 6, "en": 9, "skip": None}
+    for number, (language, score) in enumerate(answers.items()):
+        code = await resolved_case(olena, f"Гість {number} чекав на номер")
+        # The screen that ended the resolve, not the news of the last answer (a keyboard too).
+        screen = next(
+            m for m in reversed(olena.bot_messages) if "Запитати клієнта" in m.button_labels
+        )
+        token = token_of(await ask(olena, screen))
+        tongue = "en" if language == "skip" else language
+        guest = harness.user(9200 + number, f"Guest {number}", tongue)
+        await guest.start(token)
+        await guest.expect(where=lambda m: "5 ★" in m.button_labels)
+        await guest.press("5 ★")
+        await guest.expect(where=lambda m: "7" in m.button_labels)
+        await guest.press("7")
+        asked = await guest.expect(NPS_QUESTIONS[tongue])
+        # 0–10 in rows of three, Skip beside 9 and 10, the other languages below.
+        assert [[label for label, _ in row] for row in asked.buttons[:4]] == [
+            ["0", "1", "2"],
+            ["3", "4", "5"],
+            ["6", "7", "8"],
+            ["9", "10", SKIP[tongue]],
+        ]
+        assert len(asked.buttons) == 5 and all(len(row) <= 3 for row in asked.buttons)
+        await guest.press(SKIP[tongue] if score is None else str(score), asked)
+        finish = await guest.expect(where=lambda m: bool(m.buttons) and len(m.buttons[0]) == 1)
+        assert finish.message_id == asked.message_id  # the survey's one message
+        await guest.press(finish.buttons[0][0][0], finish)
+        await guest.expect(where=lambda m: not m.buttons and "!" in m.text)
+        await harness.settle()  # Olena hears of the answer before her next case
+        async with harness.db.reading() as session:
+            stored = (
+                await session.execute(
+                    select(Survey.csat, Survey.ces, Survey.nps, Survey.language)
+                    .join(Case, Case.id == Survey.case_id)
+                    .where(Case.code == code)
+                )
+            ).one()
+        assert tuple(stored) == (5, 7, score, tongue)
+
+    # 2 promoters − 1 detractor of 3 answers (the skip is no answer): +33.
+    await sarah.send("/stats")
+    stats = await sarah.expect("Statistics · Grand Hotel")
+    assert "NPS: +33; answers: 3" in stats.text.split("\n")
+    assert "+33" in stats.bold

@@ -453,3 +453,79 @@ def test_too_many_entries_are_named_once() -> None:
         f"limits = [{limits}]",
     )
     assert errors_of(text) == ["roles.frontline.limits (line 16): 12 entries at most; there are 13"]
+
+
+def test_the_survey_asks_nps_only_where_the_policy_says_so() -> None:
+    assert load_policy(MINIMAL).survey_nps is False
+    assert load_policy(default_policy_text("USD", "Europe/Kyiv")).survey_nps is False
+    examples = {
+        name: load_policy((EXAMPLES / f"{name}.toml").read_text())
+        for name in ("hotel", "bank", "retail")
+    }
+    assert {name: p.survey_nps for name, p in examples.items()} == {
+        "hotel": True,
+        "bank": True,
+        "retail": False,
+    }
+    inline = MINIMAL.replace("\n[categories", "\nsurvey = { nps = true }\n\n[categories", 1)
+    assert load_policy(inline).survey_nps is True
+    assert load_policy(MINIMAL + "\n[survey]\nnps = true\n").survey_nps is True
+    assert errors_of(MINIMAL + "\n[survey]\nnps = 1\nstars = 5\n") == [
+        "survey.stars (line 20): unknown key",
+        "survey.nps (line 19): must be true or false",
+    ]
+
+
+CAUSES = """
+[causes.housekeeping]
+uk = "Прибирання"
+ru = "Уборка"
+en = "Housekeeping"
+
+[causes.event_noise]
+uk = "Шум від заходу"
+ru = "Шум от мероприятия"
+en = "Noise from an event"
+"""
+
+
+def test_causes_are_optional_labelled_and_narrowed_per_category() -> None:
+    assert load_policy(MINIMAL).causes == {}
+    assert load_policy(MINIMAL).causes_for("noise") == ()
+    policy = load_policy(MINIMAL + CAUSES)
+    assert list(policy.causes) == ["housekeeping", "event_noise"]
+    assert policy.cause_label("event_noise", "ru") == "Шум от мероприятия"
+    assert policy.cause_label("gone", "en") == "gone"  # a cause of an older policy
+    assert policy.causes_for("noise") == ("housekeeping", "event_noise")
+    narrowed = MINIMAL.replace('en = "Noise"', 'en = "Noise"\ncauses = ["event_noise"]', 1)
+    assert load_policy(narrowed + CAUSES).causes_for("noise") == ("event_noise",)
+    hotel = load_policy((EXAMPLES / "hotel.toml").read_text())
+    assert hotel.causes_for("noise") == ("event_noise", "maintenance")
+    assert "booking_error" in hotel.causes_for("billing")
+
+
+def test_an_unknown_or_badly_labelled_cause_is_named() -> None:
+    unknown = MINIMAL.replace('en = "Noise"', 'en = "Noise"\ncauses = ["party"]', 1)
+    assert errors_of(unknown + CAUSES) == [
+        'categories.noise.causes (line 8): no cause "party" in [causes]'
+    ]
+    # Without any [causes], every key a category names is unknown.
+    assert errors_of(unknown) == ['categories.noise.causes (line 8): no cause "party" in [causes]']
+    assert errors_of(MINIMAL.replace('en = "Noise"', 'en = "Noise"\ncauses = "x"', 1)) == [
+        "categories.noise.causes (line 8): must be a list of cause keys"
+    ]
+    assert errors_of(MINIMAL + CAUSES.replace('en = "Housekeeping"\n', "")) == [
+        "causes.housekeeping.en (line 18): a label in this language is required"
+    ]
+    long = CAUSES.replace("Housekeeping", "H" * 65)
+    assert errors_of(MINIMAL + long) == [
+        "causes.housekeeping.en (line 21): a label is 64 characters at most; this one has 65"
+    ]
+    assert errors_of(MINIMAL + CAUSES + "money = false\n") == [
+        "causes.event_noise.money (line 27): unknown key"
+    ]
+    assert errors_of(MINIMAL + "\n[causes.Bad-Key]\nuk = 'a'\nru = 'a'\nen = 'a'\n") == [
+        "causes.Bad-Key (line 18): keys are lowercase letters, digits and _ (20 at most)"
+    ]
+    # The problem list renders in the admin's language like every other.
+    assert errors_of(unknown + CAUSES, "uk") != errors_of(unknown + CAUSES, "en")
