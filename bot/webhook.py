@@ -43,7 +43,7 @@ class WebServer:
         self.app = app
         self.closing = False
         self.rejected = 0
-        self._rejections_logged_at = float("-inf")
+        self._rejections_logged_at: float | None = None  # loop time of the last such line
         secret = app.settings.webhook_secret
         self._secret = secret.get_secret_value().encode() if secret is not None else None
         self.path = urlsplit(app.webhook_url).path or "/" if app.webhook_url else None
@@ -118,7 +118,7 @@ class WebServer:
         self.rejected += 1
         self.app.telemetry.webhook_rejected.inc()
         now = asyncio.get_running_loop().time()
-        if now - self._rejections_logged_at >= 60:
+        if self._rejections_logged_at is None or now - self._rejections_logged_at >= 60:
             self._rejections_logged_at = now
             log.warning(
                 "webhook request from %s refused: wrong or missing secret (%s refused so far)",

@@ -4,6 +4,8 @@ it."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject
@@ -49,6 +51,25 @@ class ReopenCase(StatesGroup):
     reason = State()
 
 
+async def _open_step(
+    query: CallbackQuery,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+    case_id: int,
+    step: State,
+    ask: Callable[[CaseView], tuple[Any, ...]],
+) -> None:
+    """A case's step that waits for the person: the case checked, the step and the screen it
+    edits remembered, its question shown in place."""
+    case = await case_or_refuse(query, ctx, services, case_id)
+    if case is None:
+        return
+    await state.set_state(step)
+    await state.set_data({"case_id": case.id, "screen_id": message_id(query)})
+    await show(query, *ask(case))
+
+
 @routes.callback_query(CaseStep.filter(F.action == "resolve"))
 async def start_resolve(
     query: CallbackQuery,
@@ -57,12 +78,9 @@ async def start_resolve(
     services: Services,
     state: FSMContext,
 ) -> None:
-    case = await case_or_refuse(query, ctx, services, callback_data.case_id)
-    if case is None:
-        return
-    await state.set_state(ResolveCase.outcome)
-    await state.set_data({"case_id": case.id, "screen_id": message_id(query)})
-    await show(query, *screens.ask_outcome(case))
+    await _open_step(
+        query, ctx, services, state, callback_data.case_id, ResolveCase.outcome, screens.ask_outcome
+    )
 
 
 @routes.callback_query(CaseStep.filter(F.action == "close"))
@@ -194,12 +212,15 @@ async def cause_in_words(
     services: Services,
     state: FSMContext,
 ) -> None:
-    case = await case_or_refuse(query, ctx, services, callback_data.case_id)
-    if case is None:
-        return
-    await state.set_state(ResolveCase.cause)
-    await state.set_data({"case_id": case.id, "screen_id": message_id(query)})
-    await show(query, *screens.ask_cause_words(case))
+    await _open_step(
+        query,
+        ctx,
+        services,
+        state,
+        callback_data.case_id,
+        ResolveCase.cause,
+        screens.ask_cause_words,
+    )
 
 
 @routes.message(ResolveCase.cause, Typed())
@@ -260,12 +281,15 @@ async def start_reopen(
     services: Services,
     state: FSMContext,
 ) -> None:
-    case = await case_or_refuse(query, ctx, services, callback_data.case_id)
-    if case is None:
-        return
-    await state.set_state(ReopenCase.reason)
-    await state.set_data({"case_id": case.id, "screen_id": message_id(query)})
-    await show(query, *screens.ask_reopen_reason(case))
+    await _open_step(
+        query,
+        ctx,
+        services,
+        state,
+        callback_data.case_id,
+        ReopenCase.reason,
+        screens.ask_reopen_reason,
+    )
 
 
 @routes.message(ReopenCase.reason, Typed())
