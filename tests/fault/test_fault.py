@@ -208,22 +208,13 @@ async def run_faults(run: Run, instances: int) -> None:
         marks = sorted(rng.uniform(0.08, 0.75) for _ in range(KILLS))
         redis_mark = rng.uniform(0.3, 0.6)
         redis_done = False
-
-        async def reached(share: float) -> None:
-            """Until the people have sent that share of the updates (the sandbox's change
-            event fires on every update they send)."""
-            goal = share * expected_updates
-            await run.sandbox.wait_for(
-                lambda: True if run.tally.updates >= goal else None, LOAD_LIMIT
-            )
-
         for number, mark in enumerate(marks):
-            if not redis_done and redis_mark <= mark:
-                await reached(redis_mark)
-                assert run.redis is not None
-                figures_redis.append(await run.redis.restart(down_for=0.5))
-                redis_done = True
-            await reached(mark)
+            while run.tally.updates < mark * expected_updates:
+                if not redis_done and run.tally.updates >= redis_mark * expected_updates:
+                    assert run.redis is not None
+                    figures_redis.append(await run.redis.restart(down_for=0.5))
+                    redis_done = True
+                await asyncio.sleep(0.05)
             victim = run.instances[number % len(run.instances)]
             await run.in_flight(victim, rng.uniform(0.0, 0.01))
             recovery = Recovery(victim.name)
