@@ -60,7 +60,11 @@ LEASE = timedelta(seconds=9)
 # as the mark that a redelivery is not handled again.
 KEEP = timedelta(hours=48)
 OTHER_ATTEMPTS = 3  # a failure that is not the database's or Redis's: tried this often
-TRANSIENT_BACKOFF_CAP = 30.0  # seconds between tries while the database or Redis is away
+# Seconds between tries of one update while the database or Redis is away: 0.25 s doubling
+# up to 5 s. The cap is short on purpose: the outage is the dependency's, not the update's,
+# and a long wait earned in an outage (attempts count every claim, kills included) would keep
+# a person waiting long after the dependency came back.
+TRANSIENT_BACKOFF_CAP = 5.0
 
 
 def instance_name() -> str:
@@ -451,7 +455,7 @@ class Workers:
             self.telemetry.update_handled("failed" if given_up else "retried")
         try:
             if is_transient:
-                delay = min(2.0 ** min(row.attempts, 10) / 4, TRANSIENT_BACKOFF_CAP)
+                delay = min(2.0 ** min(row.attempts - 1, 10) / 4, TRANSIENT_BACKOFF_CAP)
                 log.warning(
                     "update %s: %s; tried again in %.1f s", row.update_id, _short(error), delay
                 )

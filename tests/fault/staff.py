@@ -357,7 +357,24 @@ class Actor:
         return lambda: self.user.send(text)
 
     def press(self, label: str, message: SandboxMessage) -> Callable[[], Awaitable[int]]:
-        return lambda: self.user.press(label, message)
+        """Tap `label` on `message`; when a repeated message of this person moved the dialogue
+        on meanwhile (the bot took the repeat as the next step's words) and the button left
+        that screen, the person taps it where it is now: on the newest screen showing it."""
+
+        async def tap() -> int:
+            if label not in message.button_labels:
+                newest = self.newest(offers(label))
+                if newest is not None:
+                    return await self.user.press(label, newest)
+            return await self.user.press(label, message)
+
+        return tap
+
+    def newest(self, pred: Callable[[SandboxMessage], bool]) -> SandboxMessage | None:
+        for message in reversed(self.sandbox.chats.get(self.user.id, ())):
+            if message.from_bot and pred(message):
+                return message
+        return None
 
 
 class Frontline(Actor):
