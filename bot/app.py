@@ -37,6 +37,7 @@ from bot.outbox import OutboxSender
 from bot.render.catalog import make_i18n
 from bot.render.digest import BotDigestRenderer
 from bot.render.escalations import BotNotices
+from bot.render.follow_ups import BotFollowUpNotices
 from bot.render.survey import BotSurveyNotices
 from bot.scheduler import run_scheduler
 from bot.services import Services
@@ -58,6 +59,7 @@ def make_services(db: Database, clock: Clock | None = None) -> Services:
         notices=BotNotices(),
         survey_notices=BotSurveyNotices(),
         digest_renderer=BotDigestRenderer(),
+        follow_up_notices=BotFollowUpNotices(),
     )
 
 
@@ -122,6 +124,7 @@ def make_dispatcher(
         case_media,
         common,
         escalations,
+        follow_up,
         invite,
         language,
         new_case,
@@ -157,6 +160,7 @@ def make_dispatcher(
                 policy,
                 queue,
                 escalations,
+                follow_up,
                 stats,
                 new_case,
                 remedy,

@@ -74,6 +74,7 @@ async def open_survey(
             "org": opened.org_name,
             "language": ctx.locale,
             "asks_nps": opened.asks_nps,
+            "recovery": opened.recovery,
         }
     )
     await _ask(message, state, i18n)
@@ -90,12 +91,21 @@ async def switch_language(
 
 @routes.callback_query(SurveyFlow.csat, SurveyStep.filter(F.action == "csat"))
 async def rated(
-    query: CallbackQuery, callback_data: SurveyStep, state: FSMContext, i18n: I18n
+    query: CallbackQuery,
+    callback_data: SurveyStep,
+    ctx: Context,
+    services: Services,
+    state: FSMContext,
+    i18n: I18n,
 ) -> None:
     if not 1 <= callback_data.value <= 5:
         await query.answer()
         return
     await state.update_data(csat=callback_data.value)
+    if (await state.get_data()).get("recovery"):
+        # A re-survey asks one question: its answer is the whole of it.
+        await _save(query, None, ctx, services, state, i18n)
+        return
     await state.set_state(SurveyFlow.ces)
     await _ask(query, state, i18n)
 
@@ -146,8 +156,17 @@ def _question(step: str | None, data: dict[str, Any]) -> survey.Screen:
     if step == SurveyFlow.nps.state:
         return survey.ask_nps(data["language"])
     if step == SurveyFlow.comment.state:
-        return survey.ask_comment(data["language"])
+        return survey.ask_comment(data["language"], contact=bool(data.get("contact")))
+    if data.get("recovery"):
+        return survey.ask_better(data["org"], data["language"])
     return survey.ask_csat(data["org"], data["language"])
+
+
+@routes.callback_query(SurveyFlow.comment, SurveyStep.filter(F.action == "contact"))
+async def contact_me(query: CallbackQuery, state: FSMContext, i18n: I18n) -> None:
+    """ "Please contact me": a follow-up opens whatever the rating; the comment step stays."""
+    await state.update_data(contact=True)
+    await _ask(query, state, i18n)
 
 
 @routes.callback_query(SurveyFlow.comment, SurveyStep.filter(F.action == "finish"))
@@ -166,7 +185,9 @@ async def comment(
         language = (await state.get_data())["language"]
         assert message.bot is not None
         with i18n.use_locale(language):
-            text, markup = survey.comment_too_long(language, COMMENT_LIMIT)
+            text, markup = survey.comment_too_long(
+                language, COMMENT_LIMIT, contact=bool((await state.get_data()).get("contact"))
+            )
         await next_step(message.bot, message.chat.id, state, text, markup)
         return
     await _save(message, message.text, ctx, services, state, i18n)
@@ -192,6 +213,7 @@ async def _save(
                 data.get("ces"),
                 text,
                 nps=data.get("nps"),
+                contact=bool(data.get("contact")),
             )
         except ServiceError as error:
             if error.code == "survey_used":

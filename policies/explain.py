@@ -472,6 +472,20 @@ def _setting_changes(old: Policy, new: Policy, locale: str) -> list[str]:
             if new.customer_key_may_be_phone
             else t.gettext("A phone number may not be the customer key now.")
         )
+    if old.follow_up_below != new.follow_up_below:
+        changes.append(
+            t.gettext("A survey answer of {score} or less opens a follow-up.").format(
+                score=new.follow_up_below
+            )
+        )
+    if old.follow_up_minutes != new.follow_up_minutes:
+        changes.append(
+            t.ngettext(
+                "Follow-up SLA: {old} → {new} minute.",
+                "Follow-up SLA: {old} → {new} minutes.",
+                new.follow_up_minutes,
+            ).format(old=old.follow_up_minutes, new=new.follow_up_minutes)
+        )
     if old.survey_nps != new.survey_nps:
         changes.append(
             t.gettext("The survey asks how likely the customer is to recommend us (NPS).")

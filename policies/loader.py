@@ -379,14 +379,17 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
                 digest_time = when
 
     nps = False
+    follow_up_below, follow_up_minutes = 3, 60
     if "survey" in data:
         survey = r.table(data["survey"], "survey")
         if survey is not None:
-            r.known(survey, "survey", {"nps"})
+            r.known(survey, "survey", {"nps", "follow_up_below", "follow_up_minutes"})
             nps = survey.get("nps", False)
             if not isinstance(nps, bool):
                 r.problem("survey.nps", N_("must be true or false"))
                 nps = False
+            follow_up_below = r.integer(survey, "follow_up_below", "survey", 3, 1, 5)
+            follow_up_minutes = r.integer(survey, "follow_up_minutes", "survey", 60, 1, 7 * 24 * 60)
 
     causes = _labelled(r, data, "causes") if "causes" in data else {}
     categories = _labelled(r, data, "categories", extra=frozenset({"causes"}))
@@ -439,6 +442,8 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
             deny_reasons=deny_reasons,
             confirm_above=confirm_above,
             survey_nps=nps,
+            follow_up_below=follow_up_below,
+            follow_up_minutes=follow_up_minutes,
             causes=causes,
             category_causes=category_causes,
         )

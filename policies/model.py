@@ -101,6 +101,10 @@ class Policy:
     confirm_above: Decimal | None = None
     # The customer survey also asks "How likely are you to recommend us?" 0–10 (NPS).
     survey_nps: bool = False
+    # A survey answer at or below this (1–5) opens a follow-up for the reporter's
+    # supervisors, as does a customer's "please contact me"; closed within this many minutes.
+    follow_up_below: int = 3
+    follow_up_minutes: int = 60
     # Why a problem keeps happening, as staff see it: offered with one tap on resolving.
     causes: dict[str, Labels] = field(default_factory=dict)
     # The causes offered for a category; a category not listed here is offered them all.

@@ -398,6 +398,47 @@ class Survey(Base):
     nps: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The customer asked to be contacted ("Please contact me" under the comment).
+    contact_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A recovery re-survey ("Is it better now?", one question) of this follow-up; None for
+    # the survey of a resolution, the only kind the CSAT, CES and NPS figures count.
+    follow_up_id: Mapped[int | None] = mapped_column(
+        ForeignKey("follow_up.id", ondelete="CASCADE", use_alter=True), index=True
+    )
+
+
+class FollowUp(Base):
+    """A low score (or a customer's "please contact me") put before the reporter's
+    supervisors: one of them contacts the customer and records what was done, within the
+    policy's follow-up SLA (reminded like an escalation until closed)."""
+
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        CheckConstraint("state IN ('open', 'closed')", name="state"),
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN ('called', 'visited', 'remedy', 'unreached')",
+            name="outcome",
+        ),
+        Index("ix_follow_up_org_opened", "org_id", "opened_at"),
+        Index("ix_follow_up_due", "state", "remind_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), unique=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
+    csat: Mapped[int] = mapped_column(Integer)
+    contact_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(10), default="open")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class OutboxMessage(Base):

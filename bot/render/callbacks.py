@@ -71,8 +71,14 @@ class CaseStep(CallbackData, prefix="cs"):
 
 
 class SurveyStep(CallbackData, prefix="sv"):
-    action: str  # csat | ces | nps | skip | finish
+    action: str  # csat | ces | nps | skip | finish | contact
     value: int = 0
+
+
+class FollowUpStep(CallbackData, prefix="fu"):
+    action: str  # called | visited | remedy | unreached | skip | send | close | back | give
+    follow_up_id: int
+    value: str = ""  # skip/send/close: the outcome; give: the remedy
 
 
 class EscalationStep(CallbackData, prefix="es"):

@@ -79,6 +79,9 @@ def refusal(error: ServiceError) -> str:
             "reopened and resolved."
         ),
         "bad_outcome": _("Pick how the case ended on the buttons."),
+        "no_such_follow_up": _("This follow-up is not there any more."),
+        "follow_up_not_yours": _("This follow-up is for the supervisors of another team."),
+        "follow_up_closed": _("This follow-up is already closed."),
         "policy_too_big": _("The file is too big: at most {limit} KB."),
         "policy_not_utf8": _("The file must be plain text in UTF-8."),
         "policy_currency": _(

@@ -68,15 +68,34 @@ def ask_nps(language: str) -> Screen:
     return text, InlineKeyboardMarkup(inline_keyboard=[*rows, _other_languages(language)])
 
 
-def ask_comment(language: str) -> Screen:
-    text = _("Would you like to add anything? Write it here, or tap Finish.")
-    rows = [[_button(_("Finish"), "finish")], _other_languages(language)]
+def ask_better(org_name: str, language: str) -> Screen:
+    """A follow-up's re-survey: one question, the stars."""
+    text = "\n".join(
+        (
+            _("<b>{org}</b> · Is it better now?").format(org=escape(org_name)),
+            _("1 — no better at all, 5 — all put right."),
+        )
+    )
+    buttons = [_button(f"{n} ★", "csat", n) for n in range(1, 6)]
+    rows = [buttons[:3], buttons[3:], _other_languages(language)]
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def comment_too_long(language: str, limit: int) -> Screen:
+def ask_comment(language: str, contact: bool = False) -> Screen:
+    """The last step; "Please contact me" opens a follow-up whatever the rating."""
+    text = _("Would you like to add anything? Write it here, or tap Finish.")
+    if contact:
+        text = _("We will contact you.") + "\n" + text
+        first = [_button(_("Finish"), "finish")]
+    else:
+        first = [_button(_("Finish"), "finish"), _button(_("Contact me"), "contact")]
+    rows = [first, _other_languages(language)]
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def comment_too_long(language: str, limit: int, contact: bool = False) -> Screen:
     """The comment step again, under a comment longer than the survey keeps."""
-    text, markup = ask_comment(language)
+    text, markup = ask_comment(language, contact)
     refusal = _("That is longer than we can keep: {limit} characters at most.").format(limit=limit)
     return f"{refusal}\n{text}", markup
 

@@ -11,6 +11,7 @@ from bot.services.context import ContextService
 from bot.services.digests import DigestRenderer, DigestService
 from bot.services.escalations import EscalationService, Notices
 from bot.services.exports import ExportService
+from bot.services.follow_ups import FollowUpNotices, FollowUpService
 from bot.services.invites import InviteService
 from bot.services.members import MemberService
 from bot.services.metrics import MetricsService
@@ -32,6 +33,7 @@ class Services:
         notices: Notices,
         survey_notices: SurveyNotices,
         digest_renderer: DigestRenderer,
+        follow_up_notices: FollowUpNotices | None = None,
     ) -> None:
         self.db = db
         self.clock = clock or Clock()
@@ -46,8 +48,11 @@ class Services:
         self.cases = CaseService(db, self.clock, self.policies, self.escalations)
         self.queue = QueueService(db, self.clock)
         self.lifecycle = CaseLifecycle(db, self.clock, self.policies, self.escalations)
+        self.follow_ups = FollowUpService(
+            db, self.clock, self.policies, follow_up_notices, self.outbox_ready
+        )
         self.surveys = SurveyService(
-            db, self.clock, survey_notices, self.outbox_ready, self.policies
+            db, self.clock, survey_notices, self.outbox_ready, self.policies, self.follow_ups
         )
         self.metrics = MetricsService(db, self.clock, self.policies)
         self.exports = ExportService(db, self.clock, self.policies)

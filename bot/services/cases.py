@@ -501,11 +501,14 @@ class CaseService:
         amount: Decimal,
         request_key: str,
         mode: str = "give",
+        follow_up: bool = False,
     ) -> Given:
         """Check and record in one transaction. `mode`: "give" records only what is within
         authority and fully allowed; "now" gives what is allowed now and asks nothing;
         "split" gives what is allowed now and asks approval for the rest; "ask" asks approval
-        for all of it. While a request waits, only "give" and "now" are open."""
+        for all of it. While a request waits, only "give" and "now" are open. With
+        `follow_up`, an extra remedy after a low score: on a resolved case too, within
+        authority only (mode "give", no request)."""
         current = await self.policies.in_force(actor.org_id)
         policy = current.policy
         if remedy not in policy.remedies:
@@ -520,7 +523,11 @@ class CaseService:
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
             waiting = case.state == CaseState.ESCALATED
-            if case.state not in (CaseState.OPEN, CaseState.REOPENED) and not waiting:
+            if follow_up:
+                mode = "give"
+                if case.state == CaseState.CANCELLED:
+                    raise ServiceError("case_not_open", state=case.state)
+            elif case.state not in (CaseState.OPEN, CaseState.REOPENED) and not waiting:
                 raise ServiceError("case_not_open", state=case.state)
             if waiting and mode in ("ask", "split"):
                 raise ServiceError("request_pending")

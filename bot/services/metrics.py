@@ -394,7 +394,13 @@ class MetricsService:
             )
         )
 
-        surveys = [Survey.org_id == scope.org_id, Survey.case_id == Case.id, *cases]
+        # A follow-up's re-survey is the loop's figure, not the service's: never counted here.
+        surveys = [
+            Survey.org_id == scope.org_id,
+            Survey.case_id == Case.id,
+            Survey.follow_up_id.is_(None),
+            *cases,
+        ]
         sent = await session.scalar(
             select(func.count()).where(
                 *surveys, Survey.created_at >= start, Survey.created_at < end
@@ -620,6 +626,7 @@ class MetricsService:
                         Survey.answered_at >= start,
                         Survey.answered_at < end,
                         Survey.csat.is_not(None),
+                        Survey.follow_up_id.is_(None),
                     )
                     .group_by(Member.id, Member.name)
                     .order_by(func.avg(Survey.csat).desc(), func.count().desc(), Member.name)
@@ -641,6 +648,7 @@ class MetricsService:
                         Survey.answered_at >= start,
                         Survey.answered_at < end,
                         Survey.csat == 5,
+                        Survey.follow_up_id.is_(None),
                         (Case.resolution_note.is_not(None)) | (Survey.comment.is_not(None)),
                     )
                     .order_by(Survey.answered_at, Survey.id)

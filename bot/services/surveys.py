@@ -25,6 +25,7 @@ from bot.services.case_queries import active_member, case_of_org, may_act_on
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.escalations import Person, reachable_people
+from bot.services.follow_ups import FollowUpService
 from bot.services.policies import PolicyService
 from bot.services.typed import COMMENT_LIMIT, cleaned, mask_card_numbers
 
@@ -69,6 +70,8 @@ class GuestSurvey:
     org_name: str
     # The organisation's policy asks "How likely are you to recommend us?" too.
     asks_nps: bool = False
+    # A follow-up's recovery re-survey: one question, "Is it better now?".
+    recovery: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,12 +108,14 @@ class SurveyService:
         notices: SurveyNotices | None = None,
         wakeup: asyncio.Event | None = None,
         policies: PolicyService | None = None,
+        follow_ups: FollowUpService | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.notices = notices
         self.wakeup = wakeup or asyncio.Event()
         self.policies = policies or PolicyService(db, clock)
+        self.follow_ups = follow_ups
 
     async def issue(self, actor: MemberView, case_id: int) -> SurveyLink:
         """A link for the case's current resolution. Refused once the customer has answered
@@ -179,6 +184,8 @@ class SurveyService:
             raise _used(survey)
         if survey.expires_at <= self.clock.now():
             raise ServiceError("survey_expired")
+        if survey.follow_up_id is not None:
+            return GuestSurvey(survey.id, org_name, recovery=True)
         policy = (await self.policies.in_force(survey.org_id)).policy
         return GuestSurvey(survey.id, org_name, asks_nps=policy.survey_nps)
 
@@ -191,9 +198,12 @@ class SurveyService:
         ces: int | None,
         comment: str | None,
         nps: int | None = None,
+        contact: bool = False,
     ) -> None:
         """The first answer stands: a second one (a link used twice, two people with one
-        link) is refused and changes nothing."""
+        link) is refused and changes nothing. A low one, or one asking to be contacted, opens
+        a follow-up (bot/services/follow_ups.py); a re-survey's answer is told to whoever
+        followed up."""
         if (
             not 1 <= csat <= 5
             or (ces is not None and not 1 <= ces <= 7)
@@ -217,6 +227,7 @@ class SurveyService:
                     language=language,
                     opened_by=telegram_user_id,
                     answered_at=now,
+                    contact_requested=contact,
                 )
             )
             survey = await session.get(Survey, survey_id, populate_existing=True)
@@ -231,7 +242,7 @@ class SurveyService:
                     org_id=survey.org_id,
                     case_id=survey.case_id,
                     actor_id=None,
-                    kind="survey_answered",
+                    kind="resurvey_answered" if survey.follow_up_id else "survey_answered",
                     payload=json.dumps(
                         {
                             "csat": csat,
@@ -239,31 +250,47 @@ class SurveyService:
                             "nps": nps,
                             "comment": comment,
                             "survey_id": survey.id,
+                            **({"contact": True} if contact else {}),
                         },
                         ensure_ascii=False,
                     ),
                     created_at=now,
                 )
             )
-            told = await self._tell(session, case, csat, ces, comment)
+            if survey.follow_up_id is not None:
+                if self.follow_ups is not None:
+                    await self.follow_ups.recovered(session, survey)
+                return
+            reporter = await session.get(Member, case.reporter_id)
+            assert reporter is not None
+            opened = None
+            if self.follow_ups is not None:
+                opened = await self.follow_ups.open_for(session, survey, case, reporter)
+            told = await self._tell(session, case, reporter, csat, ces, comment, opened is None)
         if told:
             self.db.after_commit(self.wakeup.set)
 
     async def _tell(
-        self, session: AsyncSession, case: Case, csat: int, ces: int | None, comment: str | None
+        self,
+        session: AsyncSession,
+        case: Case,
+        reporter: Member,
+        csat: int,
+        ces: int | None,
+        comment: str | None,
+        alert: bool = True,
     ) -> int:
         """The reporter hears of every answer; a low one reaches the supervisors of the
-        reporter's team too (the managers and admins when the team has none)."""
+        reporter's team too (the managers and admins when the team has none) — as a
+        follow-up card when it opened one (then `alert` is off), else as this alert."""
         if self.notices is None:
             return 0
-        reporter = await session.get(Member, case.reporter_id)
-        assert reporter is not None
         news = SurveyAnswer(case.id, case.code, csat, ces, comment, reporter.name)
         told = 0
         if reporter.active and reporter.reachable:
             self._send(session, case, reporter.telegram_user_id, reporter.language, news)
             told += 1
-        if news.low:
+        if news.low and alert:
             for person in await self._supervisors(session, case, reporter):
                 self._send(session, case, person.chat_id, person.language, news, low=True)
                 told += 1
@@ -310,7 +337,9 @@ class SurveyService:
             case: Case = await case_of_org(session, actor, case_id)
             rows = (
                 await session.scalars(
-                    select(Survey).where(Survey.case_id == case.id).order_by(Survey.id.desc())
+                    select(Survey)
+                    .where(Survey.case_id == case.id, Survey.follow_up_id.is_(None))
+                    .order_by(Survey.id.desc())
                 )
             ).all()
             current = await _this_resolution(session, case) if rows else []

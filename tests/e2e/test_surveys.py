@@ -9,6 +9,7 @@ import re
 from sqlalchemy import func, select, update
 
 from bot.db.models import Case, Organisation, Survey
+from bot.render.callbacks import SurveyStep
 from bot.sandbox import SandboxMessage, SandboxUser
 from policies.defaults import default_policy_text
 from tests.e2e.harness import Harness
@@ -60,6 +61,14 @@ def token_of(qr: SandboxMessage) -> str:
     return found.group(1)
 
 
+FINISH = SurveyStep(action="finish").pack()
+
+
+def at_comment(message: SandboxMessage) -> bool:
+    """The survey's comment step: Finish is its first button (Contact me beside it)."""
+    return bool(message.buttons) and message.buttons[0][0][1] == FINISH
+
+
 async def rate(
     guest: SandboxUser,
     token: str,
@@ -77,7 +86,7 @@ async def rate(
     await guest.press(f"{stars} ★")
     await guest.expect(where=lambda m: "7" in m.button_labels)
     await guest.press("7")
-    asked = await guest.expect(where=lambda m: bool(m.buttons) and len(m.buttons[0]) == 1)
+    asked = await guest.expect(where=at_comment)
     if comment is None:
         await guest.press(asked.buttons[0][0][0])
     else:
@@ -212,12 +221,18 @@ async def test_a_low_score_reaches_the_reporter_and_the_supervisor_at_once(
     assert news.text.startswith("⚠️ Низька оцінка")
     assert "Коментар: «Nobody <b>cared</b>»" in news.text
 
-    # Dmytro supervises Olena's team: told at once, in Russian.
-    alert = await dmytro.expect(f"Низкая оценка · обращение {code}")
+    # Dmytro supervises Olena's team: a follow-up at once, in Russian.
+    alert = await dmytro.expect(f"Повторный контакт · обращение {code}")
     assert "Клиент оценил на 1 из 5" in alert.text
     assert "Обращение зафиксировано (Olena)" in alert.text
     assert "Комментарий: «Nobody <b>cared</b>»" in alert.text
-    assert alert.button_labels == ["Открыть обращение"]
+    assert alert.button_labels == [
+        "Позвонил(а)",
+        "Подошёл(ла)",
+        "Ещё компенсация",
+        "Не связался(ась)",
+        "Открыть обращение",
+    ]
     await dmytro.press("Открыть обращение", alert)
     card = await dmytro.expect(f"Обращение {code}")
     assert "Оценка клиента: 1 из 5" in card.text
@@ -235,10 +250,10 @@ async def test_a_low_score_in_a_team_without_a_supervisor_goes_to_the_admin(
     code = await resolved_case(olena)
     token = token_of(await ask(olena))
     await rate(harness.user(9090, "John", "en"), token, 2)
-    alert = await sarah.expect(f"Low score · case {code}")
+    alert = await sarah.expect(f"Follow-up · case {code}")
     assert "The customer rated 2 of 5" in alert.text and "Logged by Olena" in alert.text
     assert "Comment" not in alert.text
-    assert alert.button_labels == ["Open case"]
+    assert alert.button_labels[-1] == "Open case"
     await olena.expect(f"Звернення {code}: клієнт оцінив на 2 з 5")
 
 
@@ -359,7 +374,7 @@ async def test_switching_language_mid_survey_keeps_the_score_given(harness: Harn
     assert effort.button_labels[-3:] == ["Пропустить", "Українська", "English"]
     await guest.press("Пропустить")
     more = await guest.expect("Хотите что-нибудь добавить?")
-    assert more.button_labels == ["Завершить", "Українська", "English"]
+    assert more.button_labels == ["Завершить", "Свяжитесь со мной", "Українська", "English"]
     await guest.press("Завершить")
     thanks = await guest.expect("Спасибо!")
     assert thanks.text == "Спасибо! Ваш ответ поможет нам стать лучше."
@@ -451,7 +466,7 @@ async def test_a_policy_with_nps_asks_it_in_each_language_and_stats_show_it(
         ]
         assert len(asked.buttons) == 5 and all(len(row) <= 3 for row in asked.buttons)
         await guest.press(SKIP[tongue] if score is None else str(score), asked)
-        finish = await guest.expect(where=lambda m: bool(m.buttons) and len(m.buttons[0]) == 1)
+        finish = await guest.expect(where=at_comment)
         assert finish.message_id == asked.message_id  # the survey's one message
         await guest.press(finish.buttons[0][0][0], finish)
         await guest.expect(where=lambda m: not m.buttons and "!" in m.text)
