@@ -25,8 +25,8 @@ from bot.services.typed import (
 )
 from tests.e2e.harness import Harness
 from tests.e2e.test_escalations import ask_refund, staff
-from tests.e2e.test_surveys import at_comment
 from tests.e2e.test_onboarding import invite_via_bot, join, owner_joins
+from tests.e2e.test_surveys import at_comment
 
 CODE = re.compile(r"K-[2-9A-Z]{4}")
 BANK = (Path(__file__).resolve().parents[2] / "policies" / "bank.toml").read_text()
