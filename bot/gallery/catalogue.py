@@ -22,6 +22,7 @@ from bot.render import (
     digest,
     errors,
     escalations,
+    follow_ups,
     invites,
     media,
     onboarding,
@@ -283,6 +284,9 @@ REFUSALS: dict[str, dict[str, Any]] = {
     "cause_unknown": {},
     "case_not_resolved": {},
     "case_not_resolved_for_survey": {},
+    "follow_up_closed": {},
+    "follow_up_not_yours": {},
+    "no_such_follow_up": {},
     "customer_key_phone": {},
     "customer_key_too_long": {"limit": 64},
     "description_empty": {},
@@ -1016,6 +1020,66 @@ SCREENS: list[tuple[str, str, Draw]] = [
         "survey.low_score",
         "Supervisors' notice · low score",
         lambda s: survey.low_score(h.answer(1, 2, "Waited an hour for a towel.")),
+    ),
+    # follow-ups
+    (
+        "follow_up.card",
+        "Supervisor: a follow-up of a low score",
+        lambda s: follow_ups.card(h.follow_up(1), s.policy, s.locale),
+    ),
+    (
+        "follow_up.reminder",
+        "Supervisor: a follow-up past its SLA, contact asked",
+        lambda s: follow_ups.card(h.follow_up(3, contact=True), s.policy, s.locale, True),
+    ),
+    (
+        "follow_up.note",
+        "Follow-up step: a note",
+        lambda s: follow_ups.ask_note(h.follow_up(), "called"),
+    ),
+    (
+        "follow_up.remedy",
+        "Follow-up step: an extra remedy",
+        lambda s: follow_ups.pick_remedy(
+            h.follow_up(), s.policy, s.locale, list(s.policy.remedies)
+        ),
+    ),
+    (
+        "follow_up.amount",
+        "Follow-up step: its amount",
+        lambda s: follow_ups.ask_amount(
+            h.follow_up(), s.policy, s.locale, "voucher", Decimal("75")
+        ),
+    ),
+    (
+        "follow_up.resurvey",
+        "Follow-up step: ask “Is it better now?”",
+        lambda s: follow_ups.ask_resurvey(h.follow_up(), "called"),
+    ),
+    (
+        "follow_up.closed",
+        "Follow-up closed, re-survey sent",
+        lambda s: follow_ups.closed(
+            h.follow_up(outcome="called", note="Apologised; a fresh lunch sent up."),
+            s.policy,
+            s.locale,
+            True,
+        ),
+    ),
+    (
+        "follow_up.guest",
+        "Guest: the re-survey's link",
+        lambda s: follow_ups.resurvey(h.ORG, "https://t.me/casebot_sandbox_bot?start=q_Zk3N"),
+    ),
+    (
+        "survey.better",
+        "Guest: “Is it better now?”",
+        lambda s: fit(survey.ask_better, org_name=h.ORG, language=s.locale),
+    ),
+    (
+        "follow_up.recovered",
+        "Recovered: the re-survey came back 5",
+        lambda s: follow_ups.recovered(h.follow_up(outcome="called", resurvey=5)),
     ),
     # invites
     ("invite.1_role", "/invite step 1: role", lambda s: invites.choose_role()),

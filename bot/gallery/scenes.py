@@ -13,6 +13,8 @@ from bot.i18n import format_money
 from bot.services.cases import CaseList, CaseView, TimelineEntry
 from bot.services.context import MemberView
 from bot.services.escalations import EscalationView, Person
+from bot.services.follow_ups import FollowUpView
+from bot.services.follow_ups import Given as FollowUpGiven
 from bot.services.members import MemberPage
 from bot.services.metrics import Day, Durations, Figures, Recognition
 from bot.services.policies import PolicyInForce, Proposal
@@ -527,3 +529,34 @@ class Scene:
 
     def category(self, key: str) -> str:
         return self.policy.category_label(key, self.locale)
+
+
+def follow_up(
+    csat: int = 1,
+    contact: bool = False,
+    outcome: str | None = None,
+    note: str | None = None,
+    resurvey: int | None = None,
+) -> FollowUpView:
+    """The follow-up of CASE_RESOLVED's low score: a voucher was given, the guest was unhappy."""
+    return FollowUpView(
+        id=31,
+        case_id=CASE_RESOLVED.id,
+        case_code=CASE_RESOLVED.code,
+        category=CASE_RESOLVED.category,
+        csat=csat,
+        comment="Nobody called back about the cold sandwich.",
+        customer_words=WORDS,
+        customer_key=CASE_RESOLVED.customer_key,
+        contact_requested=contact,
+        reporter=OLENA.name,
+        currency=CURRENCY,
+        due_at=NOW + timedelta(minutes=60),
+        state="closed" if outcome else "open",
+        given=(FollowUpGiven("voucher", Decimal("25"), True),),
+        outcome=outcome,
+        closed_by=DMYTRO.name if outcome else None,
+        note=note,
+        resurvey_csat=resurvey,
+        reachable=True,
+    )

@@ -4,6 +4,7 @@ and a chart readable on a phone."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -257,6 +258,7 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
                 answers=f.nps_answers,
             )
         )
+    lines += _loop_lines(f, p, policy, locale, share, span)
     spend = _("Spend: {total}{change}").format(
         total=f"<b>{cash(f.spend)}</b>",
         change=_was(f.spend, cash(p.spend), data.comparison),
@@ -293,7 +295,7 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
             _("Requests waiting past the SLA now: {count}").format(count=f"<b>{data.past_sla}</b>")
         )
     praise = data.recognition
-    if praise and (praise.self_resolvers or praise.best_rated):
+    if praise and (praise.self_resolvers or praise.best_rated or praise.recoverers):
         lines += ["", _("<b>Recognition</b>")]
         if praise.self_resolvers:
             lines.append(
@@ -310,6 +312,12 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
                     )
                 )
             )
+    if praise and praise.recoverers:
+        lines.append(
+            _("Most customers won back: {list}").format(
+                list=" · ".join(f"{escape(n)} {c}" for n, c in praise.recoverers)
+            )
+        )
     if praise and praise.stories:
         lines += ["", _("<b>Stories for the morning meeting</b>")]
         for code, name, text in praise.stories:
@@ -321,6 +329,49 @@ def digest_text(data: DigestInput, policy: Policy, locale: str) -> str:
             )
     text = "\n".join(lines)
     return shortened(text, TEXT_LIMIT)
+
+
+def _loop_lines(
+    f: Figures,
+    p: Figures,
+    policy: Policy,
+    locale: str,
+    share: Callable[[float | None], str],
+    span: Callable[[float | None], str],
+) -> list[str]:
+    """Closing the loop: the follow-ups of low scores, and where CSAT fell most."""
+    lines = []
+    if f.follow_ups:
+        line = _(
+            "Low scores followed up: {count}; within the SLA {in_sla} ({share}); "
+            "median time {median}"
+        ).format(
+            count=f"<b>{f.follow_ups}</b>",
+            in_sla=f.followed_in_sla,
+            share=share(f.follow_up_sla_rate),
+            median=span(f.follow_up_time.median),
+        )
+        if f.resurveyed:
+            line += "; " + _("recovered (re-survey 4–5): {recovered} of {asked}").format(
+                recovered=f"<b>{f.recovered}</b>", asked=f.resurveyed
+            )
+        lines.append(line)
+    falls = f.csat_falls(p)
+    if falls:
+        lines.append(
+            _("CSAT fell most: {list}").format(
+                list=" · ".join(
+                    _("{category} {now} (was {before}; answers: {count})").format(
+                        category=escape(policy.category_label(key, locale)),
+                        now=share(now),
+                        before=share(before),
+                        count=count,
+                    )
+                    for key, now, before, count in falls
+                )
+            )
+        )
+    return lines
 
 
 def chart_caption(data: DigestInput, locale: str) -> str:
@@ -463,6 +514,11 @@ def figures_explained() -> str:
             _(
                 "<b>Median</b> and <b>p90</b>: half of the cases, and nine in ten, were resolved "
                 "at least this fast."
+            ),
+            _(
+                "<b>Follow-ups</b>: answers of the policy's threshold or lower (or “Contact me”) "
+                "that a supervisor followed up; <b>within the SLA</b> when closed in the policy's "
+                "time; <b>recovered</b> when the re-survey “Is it better now?” came back 4 or 5."
             ),
             _(
                 "<b>pp</b>, percentage points: the change between two percentages "

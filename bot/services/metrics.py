@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import Database
-from bot.db.models import Case, CaseState, Escalation, Member, Spend, Survey, Team
+from bot.db.models import Case, CaseState, Escalation, FollowUp, Member, Spend, Survey, Team
 from bot.money import from_minor
 from bot.services.policies import PolicyService
 from policies.engine import window
@@ -96,6 +96,14 @@ class Figures:
     # those told in their own words.
     causes: list[tuple[str, int]] = field(default_factory=list)
     budgets: list[tuple[Budget, Decimal]] = field(default_factory=list)
+    # Closing the loop, over the follow-ups opened in the period (bot/services/follow_ups.py).
+    follow_ups: int = 0
+    followed_in_sla: int = 0  # closed no later than due (opened + the policy's minutes)
+    follow_up_time: Durations = field(default_factory=Durations)  # opened → closed
+    resurveyed: int = 0  # whose "Is it better now?" was answered
+    recovered: int = 0  # …with 4 or 5
+    # CSAT per category: key → (satisfied, answers), for the week-over-week falls.
+    csat_by_category: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @staticmethod
     def _share(part: int, whole: int) -> float | None:
@@ -135,6 +143,28 @@ class Figures:
         return int(points.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
     @property
+    def follow_up_sla_rate(self) -> float | None:
+        return self._share(self.followed_in_sla, self.follow_ups)
+
+    @property
+    def recovery_rate(self) -> float | None:
+        return self._share(self.recovered, self.resurveyed)
+
+    def csat_falls(self, before: Figures, top: int = 2) -> list[tuple[str, float, float, int]]:
+        """The categories whose CSAT fell most against `before`: (key, now, before, answers
+        now), the largest fall first; only categories with answers in both periods."""
+        falls = []
+        for key, (happy, answers) in self.csat_by_category.items():
+            earlier = before.csat_by_category.get(key)
+            if not answers or not earlier or not earlier[1]:
+                continue
+            now, then = happy / answers, earlier[0] / earlier[1]
+            if now < then:
+                falls.append((key, now, then, answers))
+        falls.sort(key=lambda fall: (fall[1] - fall[2], fall[0]))
+        return falls[:top]
+
+    @property
     def response_rate(self) -> float | None:
         return self._share(self.answers, self.surveys_sent)
 
@@ -152,6 +182,8 @@ class Recognition:
     self_resolvers: list[tuple[str, int]]
     best_rated: list[tuple[str, float, int]]
     stories: list[tuple[str, str, str]]  # case code, member, their note or the customer's words
+    # Who brought unhappy customers back (re-survey 4–5 on follow-ups they closed), most first.
+    recoverers: list[tuple[str, int]] = field(default_factory=list)
 
 
 def local_bounds(start: date, end: date, timezone: str) -> tuple[datetime, datetime]:
@@ -220,6 +252,15 @@ async def durations(
 
     found = {p: at(position) for p, position in positions.items()}
     return Durations(found.get(0.5), found.get(0.9), float(mean), count)
+
+
+@dataclass(frozen=True)
+class Loop:
+    opened: int = 0
+    in_sla: int = 0
+    time: Durations = field(default_factory=Durations)
+    resurveyed: int = 0
+    recovered: int = 0
 
 
 class MetricsService:
@@ -437,6 +478,23 @@ class MetricsService:
             )
         ).one()
 
+        # Per category, last week's too: the digest names the categories whose CSAT fell.
+        by_category = {
+            str(key): (int(happy), int(count))
+            for key, count, happy in (
+                await session.execute(
+                    select(
+                        Case.category,
+                        func.count(),
+                        func.coalesce(func.sum(case((Survey.csat >= 4, 1), else_=0)), 0),
+                    )
+                    .where(*answered_in)
+                    .group_by(Case.category)
+                )
+            ).all()
+        }
+        loop = await self._loop(session, dialect, cases, start, end) if detail else Loop()
+
         by_remedy = {
             remedy: from_minor(minor, policy.currency)
             for remedy, minor in (await self._spent(session, scope, start, end)).items()
@@ -494,7 +552,68 @@ class MetricsService:
             categories=categories,
             causes=causes,
             budgets=budgets,
+            follow_ups=loop.opened,
+            followed_in_sla=loop.in_sla,
+            follow_up_time=loop.time,
+            resurveyed=loop.resurveyed,
+            recovered=loop.recovered,
+            csat_by_category=by_category,
         )
+
+    async def _loop(
+        self,
+        session: AsyncSession,
+        dialect: str,
+        cases: list[Any],
+        start: datetime,
+        end: datetime,
+    ) -> Loop:
+        """The follow-ups opened in [start, end): how many, closed within their SLA, how
+        long to close, re-surveys answered, and recovered (answered 4–5)."""
+        opened_in = [
+            FollowUp.case_id == Case.id,
+            *cases,
+            FollowUp.opened_at >= start,
+            FollowUp.opened_at < end,
+        ]
+        row = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.coalesce(
+                        func.sum(
+                            case(
+                                (
+                                    FollowUp.closed_at.is_not(None)
+                                    & (FollowUp.closed_at <= FollowUp.due_at),
+                                    1,
+                                ),
+                                else_=0,
+                            )
+                        ),
+                        0,
+                    ),
+                ).where(*opened_in)
+            )
+        ).one()
+        time = await durations(
+            session,
+            seconds(FollowUp.closed_at, FollowUp.opened_at, dialect),
+            [*opened_in, FollowUp.closed_at.is_not(None)],
+        )
+        again = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(case((Survey.csat >= 4, 1), else_=0)), 0),
+                ).where(
+                    *opened_in,
+                    Survey.follow_up_id == FollowUp.id,
+                    Survey.answered_at.is_not(None),
+                )
+            )
+        ).one()
+        return Loop(int(row[0]), int(row[1]), time, int(again[0]), int(again[1]))
 
     async def _spent(
         self,
@@ -655,7 +774,27 @@ class MetricsService:
                     .limit(2)
                 )
             ).all()
+            # Recoveries: re-surveys answered 4–5 in the period, by who closed the follow-up.
+            recoverers = (
+                await session.execute(
+                    select(Member.name, func.count())
+                    .select_from(Survey)
+                    .join(FollowUp, FollowUp.id == Survey.follow_up_id)
+                    .join(Case, Case.id == FollowUp.case_id)
+                    .join(Member, Member.id == FollowUp.closed_by_id)
+                    .where(
+                        *cases,
+                        Survey.answered_at >= start,
+                        Survey.answered_at < end,
+                        Survey.csat >= 4,
+                    )
+                    .group_by(Member.id, Member.name)
+                    .order_by(func.count().desc(), Member.name)
+                    .limit(1)
+                )
+            ).all()
         return Recognition(
+            recoverers=[(str(name), int(n)) for name, n in recoverers],
             self_resolvers=[(str(name), int(n)) for name, n in resolvers],
             best_rated=[(str(name), float(avg), int(n)) for name, avg, n in rated],
             stories=[(str(code), str(name), str(text)) for code, name, text in stories],
