@@ -14,8 +14,10 @@ from bot.render.callbacks import StatsStep
 from bot.render.cases import outcome_name, state_name
 from bot.render.errors import refusal
 from bot.render.escalations import builtin_reasons, deny_reasons
+from bot.render.follow_ups import outcome_name as follow_up_outcome
 from bot.services.errors import ServiceError
 from bot.services.exports import LONGEST
+from bot.services.follow_ups import OUTCOMES as FOLLOW_UP_OUTCOMES
 from bot.services.workbook import ExportLabels
 from policies.model import Policy
 
@@ -67,7 +69,9 @@ def export_labels(policy: Policy, locale: str) -> ExportLabels:
             "language": _("Language"),
             "csat": _("CSAT (1–5)"),
             "ces": _("CES (1–7)"),
+            "nps": _("NPS (0–10)"),
             "comment": _("Customer's comment"),
+            "survey_kind": _("Kind"),
         },
         states={state: state_name(state) for state in STATES},
         outcomes={outcome: outcome_name(outcome) for outcome in OUTCOMES},
@@ -86,7 +90,13 @@ def export_labels(policy: Policy, locale: str) -> ExportLabels:
             "survey_sent": _("Survey sent"),
             "survey_answered": _("Survey answered"),
             "cause": _("Why it keeps happening"),
+            "follow_up_opened": _("Follow-up opened"),
+            "follow_up_closed": _("Follow-up closed"),
+            "resurvey_sent": _("Re-survey sent"),
+            "resurvey_answered": _("Re-survey answered"),
         },
+        follow_up_outcomes={outcome: follow_up_outcome(outcome) for outcome in FOLLOW_UP_OUTCOMES},
+        survey_kinds={"survey": _("Survey"), "resurvey": _("Re-survey")},
         decisions={
             "approve": _("Approved"),
             "part": _("Approved in part"),

@@ -82,6 +82,8 @@ class SurveyRow:
     csat: int | None
     ces: int | None
     comment: str
+    nps: int | None = None
+    kind: str = "survey"  # or "resurvey": a follow-up's "Is it better now?"
 
 
 @dataclass(frozen=True)
@@ -293,6 +295,8 @@ async def _surveys(
             csat=survey.csat,
             ces=survey.ces,
             comment=survey.comment or "",
+            nps=survey.nps,
+            kind="resurvey" if survey.follow_up_id is not None else "survey",
         )
         for survey, code, state in rows
     ]

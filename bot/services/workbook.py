@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -71,7 +71,9 @@ SHEETS: dict[str, tuple[tuple[str, str], ...]] = {
         ("language", TEXT),
         ("csat", NUMBER),
         ("ces", NUMBER),
+        ("nps", NUMBER),
         ("comment", TEXT),
+        ("survey_kind", TEXT),
     ),
 }
 # Excel shows a number format as written, so each language gets the order its readers use.
@@ -96,6 +98,9 @@ class ExportLabels:
     languages: Mapping[str, str]
     yes: str
     no: str
+    # A follow-up's outcome (called, visited, remedy, unreached) → its words.
+    follow_up_outcomes: Mapping[str, str] = field(default_factory=dict)
+    survey_kinds: Mapping[str, str] = field(default_factory=dict)  # survey | resurvey
 
 
 @dataclass(frozen=True)
@@ -207,6 +212,11 @@ def _details(row: EventRow, data: ExportData, labels: ExportLabels) -> str:
         parts.append(f"CSAT {payload['csat']}")
         if payload.get("nps") is not None:
             parts.append(f"NPS {payload['nps']}")
+    if row.kind == "follow_up_closed" and payload.get("outcome"):
+        outcome = str(payload["outcome"])
+        parts.append(labels.follow_up_outcomes.get(outcome, outcome))
+    if row.kind in ("follow_up_opened", "resurvey_answered") and payload.get("csat") is not None:
+        parts.append(f"CSAT {payload['csat']}")
     if row.kind == "cause" and payload.get("cause"):
         parts.append(data.policy.cause_label(str(payload["cause"]), labels.locale))
     if payload.get("authorised_by"):
@@ -242,7 +252,9 @@ def _survey(row: SurveyRow, data: ExportData, labels: ExportLabels) -> list[Any]
         labels.languages.get(row.language, row.language),
         row.csat,
         row.ces,
+        row.nps,
         row.comment,
+        labels.survey_kinds.get(row.kind, row.kind),
     ]
 
 

@@ -529,3 +529,18 @@ def test_an_unknown_or_badly_labelled_cause_is_named() -> None:
     ]
     # The problem list renders in the admin's language like every other.
     assert errors_of(unknown + CAUSES, "uk") != errors_of(unknown + CAUSES, "en")
+
+
+def test_a_follow_up_threshold_is_one_to_five_and_its_sla_in_minutes() -> None:
+    assert (load_policy(MINIMAL).follow_up_below, load_policy(MINIMAL).follow_up_minutes) == (3, 60)
+    hotel = load_policy((EXAMPLES / "hotel.toml").read_text())
+    assert (hotel.follow_up_below, hotel.follow_up_minutes) == (3, 60)
+    text = MINIMAL + "\n[survey]\nfollow_up_below = 4\nfollow_up_minutes = 30\n"
+    assert (load_policy(text).follow_up_below, load_policy(text).follow_up_minutes) == (4, 30)
+    assert errors_of(MINIMAL + "\n[survey]\nfollow_up_below = 0\nfollow_up_minutes = 0\n") == [
+        "survey.follow_up_below (line 19): must be between 1 and 5",
+        "survey.follow_up_minutes (line 20): must be between 1 and 10080",
+    ]
+    assert errors_of(MINIMAL + "\n[survey]\nfollow_up_below = 6\n") == [
+        "survey.follow_up_below (line 19): must be between 1 and 5"
+    ]
