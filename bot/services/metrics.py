@@ -493,7 +493,7 @@ class MetricsService:
                 )
             ).all()
         }
-        loop = await self._loop(session, dialect, cases, start, end) if detail else Loop()
+        loop = await self._loop(session, dialect, policy, cases, start, end) if detail else Loop()
 
         by_remedy = {
             remedy: from_minor(minor, policy.currency)
@@ -564,17 +564,22 @@ class MetricsService:
         self,
         session: AsyncSession,
         dialect: str,
+        policy: Policy,
         cases: list[Any],
         start: datetime,
         end: datetime,
     ) -> Loop:
-        """The follow-ups opened in [start, end): how many, closed within their SLA, how
-        long to close, re-surveys answered, and recovered (answered 4–5)."""
+        """The low scores of [start, end) — each opened a follow-up — how many were followed
+        up within the SLA, the median time to follow up, re-surveys answered, and recovered
+        (answered 4–5). A "Contact me" above the threshold is a follow-up but not a low score:
+        not counted here (DOMAIN.md: follow-up rate = low scores followed up within the SLA ÷
+        low scores; recovery rate = re-surveys answered 4–5 ÷ re-surveys answered)."""
         opened_in = [
             FollowUp.case_id == Case.id,
             *cases,
             FollowUp.opened_at >= start,
             FollowUp.opened_at < end,
+            FollowUp.contact_requested.is_(False) | (FollowUp.csat <= policy.follow_up_below),
         ]
         row = (
             await session.execute(
