@@ -323,6 +323,24 @@ async def _close(
     await _reply(target, state, *screens.closed(view, policy, ctx.locale, sent))
 
 
+@routes.callback_query(FollowUpStep.filter(F.action == "open"))
+async def open_card(
+    query: CallbackQuery,
+    callback_data: FollowUpStep,
+    ctx: Context,
+    services: Services,
+    bot: Bot,
+) -> None:
+    """From /queue: the follow-up's card below the queue, so the queue stays where it was."""
+    view = await _open(query, ctx, services, callback_data.follow_up_id)
+    if view is None:
+        return
+    policy = await policy_of(services, ctx)
+    text, markup = screens.card(view, policy, ctx.locale)
+    await bot.send_message(query.from_user.id, text, reply_markup=markup)
+    await query.answer()
+
+
 @routes.callback_query(FollowUpStep.filter(F.action == "back"))
 async def back_to_card(
     query: CallbackQuery,

@@ -38,7 +38,8 @@ async def show_queue(message: Message, ctx: Context, services: Services) -> None
         await message.answer(errors.refusal(error))
         return
     policy = (await services.policies.in_force(ctx.member.org_id)).policy
-    await show(message, *screens.requests(found, policy, ctx.locale))
+    follow_ups = await services.follow_ups.open_for_team(ctx.member)
+    await show(message, *screens.requests(found, policy, ctx.locale, follow_ups))
 
 
 @routes.callback_query(QueueStep.filter(F.action.in_({"req", "cases"})))
@@ -51,7 +52,8 @@ async def turn_page(
     try:
         if callback_data.action == "req":
             found = await services.queue.requests(ctx.member, callback_data.page)
-            await show(query, *screens.requests(found, policy, ctx.locale))
+            follow_ups = await services.follow_ups.open_for_team(ctx.member)
+            await show(query, *screens.requests(found, policy, ctx.locale, follow_ups))
             return
         cases = await services.queue.team_cases(ctx.member, callback_data.page, callback_data.state)
     except ServiceError as error:

@@ -76,7 +76,7 @@ class SurveyStep(CallbackData, prefix="sv"):
 
 
 class FollowUpStep(CallbackData, prefix="fu"):
-    action: str  # called | visited | remedy | unreached | skip | send | close | back | give
+    action: str  # called | visited | remedy | unreached | skip | send | close | back | give | open
     follow_up_id: int
     value: str = ""  # skip/send/close: the outcome; give: the remedy
 

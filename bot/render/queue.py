@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
@@ -10,9 +11,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.i18n import format_money, format_waiting
-from bot.render.callbacks import QueueStep
+from bot.render.callbacks import FollowUpStep, QueueStep
 from bot.render.cases import case_line, state_name
 from bot.render.common import in_sentence
+from bot.services.follow_ups import FollowUpView
 from bot.services.queue import Counts, QueueItem, Requests, TeamCases
 from policies.model import Policy
 
@@ -76,8 +78,15 @@ def _rows(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton
     return [buttons[i : i + PER_ROW] for i in range(0, len(buttons), PER_ROW)]
 
 
-def requests(found: Requests, policy: Policy, locale: str) -> Screen:
-    """The requests waiting for this approver, oldest first; a button opens each one's card."""
+def requests(
+    found: Requests,
+    policy: Policy,
+    locale: str,
+    follow_ups: Sequence[FollowUpView] = (),
+) -> Screen:
+    """The requests waiting for this approver, oldest first; a button opens each one's card.
+    Below them, the follow-ups of unhappy customers this person may close, most overdue
+    first."""
     lines = [_("<b>Approval queue</b>"), counts_line(found.counts), ""]
     if not found.items:
         lines.append(_("Nothing waits for your decision."))
@@ -94,6 +103,22 @@ def requests(found: Requests, policy: Policy, locale: str) -> Screen:
     nav = _nav(found.page, found.pages, "req")
     if nav:
         rows.append(nav)
+    if follow_ups:
+        lines += ["", _("<b>Follow-ups waiting</b>")]
+        lines += [
+            _("• {code} · rated {csat} of 5 · logged by {name}").format(
+                code=view.case_code, csat=view.csat, name=escape(view.reporter)
+            )
+            for view in follow_ups
+        ]
+        buttons = [
+            InlineKeyboardButton(
+                text=view.case_code,
+                callback_data=FollowUpStep(action="open", follow_up_id=view.id).pack(),
+            )
+            for view in follow_ups
+        ]
+        rows += [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
     rows.append([_button(_("Team's open cases") + f" ({found.counts.open_cases})", "cases")])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 

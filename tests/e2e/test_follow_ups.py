@@ -156,6 +156,14 @@ async def test_a_follow_up_is_reminded_closed_once_and_only_by_those_allowed(
     await dmytro.expect(f"Напоминание · повторный контакт · обращение {code}")
     await ivan.expect(f"Нагадування · повторний контакт · звернення {code}")
 
+    # Ivan finds it in /queue too; its code opens the card below the queue.
+    await ivan.send("/queue")
+    queue = await ivan.expect("Повторні контакти, що чекають")
+    assert f"• {code} · оцінка 5 з 5 · зафіксував(-ла) Olena" in queue.text
+    await ivan.press(code, queue)
+    again = await ivan.expect(f"Повторний контакт · звернення {code}")
+    assert again.message_id != queue.message_id
+
     # Olena (frontline) forges the card's button: refused, nothing changes.
     async with harness.db.reading() as session:
         follow_up_id = (await session.scalars(select(FollowUp.id))).one()
