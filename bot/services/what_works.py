@@ -17,10 +17,9 @@ Definitions (the card shows them; DOMAIN.md's words):
 - the CSAT that followed = the mean score (1–5) of the survey answers on those cases, shown
   only from 3 answers (one or two say little about a remedy).
 
-Two statements over indexes (cases: ix_case_org_category_resolved, read from the index alone;
-spends by ix_spend_case; surveys by their case_id), the second only when the first found
-enough cases; the figures are kept per (organisation, category) for ten minutes, so a card
-seldom pays for them (see benchmarks/what_works.py).
+One statement over indexes (cases: ix_case_org_category_resolved, read from the index alone;
+spends by ix_spend_case; surveys by their case_id); the figures are kept per (organisation,
+category) for ten minutes, so a card seldom pays for them (see benchmarks/what_works.py).
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -92,17 +91,14 @@ async def what_works(
     fcr_case = (
         Case.first_contact.is_(True) & Case.escalated_ever.is_(False) & (Case.reopened_count == 0)
     )
-    count, fcr = (
-        await session.execute(
-            select(func.count(), func.coalesce(func.sum(case((fcr_case, 1), else_=0)), 0)).where(
-                *resolved_in
-            )
+    totals = (
+        select(
+            func.count().label("resolved"),
+            func.coalesce(func.sum(case((fcr_case, 1), else_=0)), 0).label("fcr"),
         )
-    ).one()
-    resolved = int(count or 0)
-    if resolved < MIN_RESOLVED:
-        return WhatWorks(category, resolved, int(fcr or 0))
-
+        .where(*resolved_in)
+        .subquery("totals")
+    )
     # What each resolved case got of each remedy, in all.
     given = (
         select(
@@ -144,19 +140,32 @@ async def what_works(
         .group_by(given.c.remedy)
         .subquery("rated")
     )
+    # One statement: the totals on every row (one row of them alone when nothing was given),
+    # so a card pays one round trip for the figures, however many cases there are.
     rows = (
         await session.execute(
             select(
+                totals.c.resolved,
+                totals.c.fcr,
                 medians.c.remedy,
                 medians.c.cases,
                 medians.c.median,
                 rated.c.csat,
                 func.coalesce(rated.c.ratings, 0),
-            ).outerjoin(rated, rated.c.remedy == medians.c.remedy)
+            ).select_from(
+                totals.outerjoin(medians, true()).outerjoin(
+                    rated, rated.c.remedy == medians.c.remedy
+                )
+            )
         )
     ).all()
+    resolved, fcr = int(rows[0][0] or 0), int(rows[0][1] or 0)
+    if resolved < MIN_RESOLVED:
+        return WhatWorks(category, resolved, fcr)
     found = []
-    for remedy, cases, median, csat, ratings in rows:
+    for _, _, remedy, cases, median, csat, ratings in rows:
+        if remedy is None:
+            continue
         minor = _median_minor(median) if median is not None else 0
         found.append(
             RemedyFigures(
@@ -169,7 +178,7 @@ async def what_works(
             )
         )
     found.sort(key=lambda figures: (-figures.cases, figures.remedy))
-    return WhatWorks(category, resolved, int(fcr or 0), tuple(found[:SHOWN]))
+    return WhatWorks(category, resolved, fcr, tuple(found[:SHOWN]))
 
 
 class WhatWorksService:
