@@ -36,7 +36,7 @@ from bot.db.engine import Database
 from bot.db.models import Case, Member, Organisation
 from bot.render.catalog import make_i18n
 from bot.services.context import Context, TelegramUser, member_view
-from bot.services.what_works import WhatWorks, what_works
+from bot.services.what_works import WINDOW, WhatWorks, what_works
 from handlers.case_view import card_screen
 
 
@@ -131,8 +131,10 @@ async def run(url: str, calls: int) -> None:
 async def plan(db: Database, org_id: int) -> str:
     """How the database reads the cases of a category (the index, alone)."""
     async with db.reading() as session:
-        since = "2026-08-25 09:00:00.000000" if db.sqlite else "2026-08-25 09:00:00+00"
-        until = "2026-11-23 09:00:00.000000" if db.sqlite else "2026-11-23 09:00:00+00"
+        window: tuple[Any, Any] = (NOW - WINDOW, NOW)
+        if db.sqlite:  # as UTCDateTime stores them there
+            window = tuple(moment.strftime("%Y-%m-%d %H:%M:%S.%f") for moment in window)
+        since, until = window
         query = (
             'SELECT count(*) FROM "case" WHERE org_id = :org AND category = :category '
             "AND first_resolved_at >= :since AND first_resolved_at < :until "
