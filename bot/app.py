@@ -286,6 +286,7 @@ class BotApp:
             handling.set()
             await asyncio.gather(workers, return_exceptions=True)
             await self.inflight.wait_idle()
+            await self.services.what_works.settled()  # a card's refresh, begun: finished
             with contextlib.suppress(Exception):
                 await self.inbox.release()
             if self.web is not None:

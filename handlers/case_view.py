@@ -39,11 +39,15 @@ async def card_screen(ctx: Context, services: Services, case_id: int) -> tuple[s
     # Only whom it concerns sees the card (a forged "card" button included).
     case = await services.cases.for_action(ctx.member, case_id)
     authority = None
+    works = None
     quick: list[screens.Preset] = []
     if case.state in ("open", "reopened", "escalated"):
         first = first_money_remedy(policy)
         authority = await services.cases.authority(ctx.member, first, case.id)
         quick = await quick_presets(ctx, services, policy, case.id, {first: authority})
+        works = await services.what_works.figures(
+            ctx.member.org_id, case.category, ctx.member.currency
+        )
     deadline = await services.lifecycle.reopen_deadline(ctx.member, case.id)
     may_reopen = (
         deadline is not None
@@ -72,6 +76,7 @@ async def card_screen(ctx: Context, services: Services, case_id: int) -> tuple[s
         waiting,
         quick=quick,
         now=now,
+        works=works,
     )
 
 

@@ -316,9 +316,29 @@ def diff_policies(old: Policy, new: Policy, locale: str) -> list[str]:
         removed=t.gettext("Cause removed: {name}."),
         renamed=t.gettext("Cause renamed: {old} → {new}."),
     )
+    changes += _playbook_changes(old, new, locale)
     changes += _setting_changes(old, new, locale)
     changes += _budget_changes(old, new, locale)
     return changes
+
+
+def _playbook_changes(old: Policy, new: Policy, locale: str) -> list[str]:
+    """A category's playbook line new, changed or gone, in the reader's language."""
+    t = translations(locale)
+    lines = []
+    for key in [*new.categories, *(k for k in old.categories if k not in new.categories)]:
+        was, now = old.playbook(key, locale), new.playbook(key, locale)
+        named = new if key in new.categories else old
+        category = escape(named.category_label(key, locale))
+        if now is not None and now != was:
+            lines.append(
+                t.gettext("New advice for {category}: {advice}").format(
+                    category=category, advice=escape(now)
+                )
+            )
+        elif now is None and was is not None:
+            lines.append(t.gettext("Advice for {category} removed.").format(category=category))
+    return lines
 
 
 def _labelled_changes(

@@ -39,6 +39,7 @@ MAX_AMOUNT = Decimal(10) ** 12
 MAX_AMOUNT_CHARS = 24
 MAX_LABEL = 64
 MAX_REASON_LABEL = 200
+MAX_PLAYBOOK = 120  # one line of the case card, under what works: short enough to read at once
 MAX_TEAM_NAME = 64
 MAX_ENTRIES = 30
 MAX_LIMITS = 12
@@ -392,8 +393,9 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
             follow_up_minutes = r.integer(survey, "follow_up_minutes", "survey", 60, 1, 7 * 24 * 60)
 
     causes = _labelled(r, data, "causes") if "causes" in data else {}
-    categories = _labelled(r, data, "categories", extra=frozenset({"causes"}))
+    categories = _labelled(r, data, "categories", extra=frozenset({"causes", "playbook"}))
     category_causes = _category_causes(r, data, set(_keyed_quietly(data, "causes")))
+    playbooks = _playbooks(r, data)
     remedies: dict[str, Remedy] = {}
     written = _keyed(r, data, "remedies")
     for key, value in written.items():
@@ -446,6 +448,7 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
             follow_up_minutes=follow_up_minutes,
             causes=causes,
             category_causes=category_causes,
+            playbooks=playbooks,
         )
     return None
 
@@ -497,6 +500,22 @@ def _category_causes(
             if item not in causes:
                 r.problem(where, N_('no cause "{value}" in [causes]'), value=item)
         result[key] = tuple(dict.fromkeys(listed))
+    return result
+
+
+def _playbooks(r: _Reader, data: dict[str, Any]) -> dict[str, Labels]:
+    """`playbook = { uk = "…", ru = "…", en = "…" }` of each category that has one: a line in
+    every language, like the category's own name (no language falls back to another)."""
+    result: dict[str, Labels] = {}
+    for key, value in _keyed_quietly(data, "categories").items():
+        if not isinstance(value, dict) or "playbook" not in value:
+            continue
+        where = f"categories.{key}.playbook"
+        labels = r.labels(value["playbook"], where, longest=MAX_PLAYBOOK)
+        if isinstance(value["playbook"], dict) and "money" in value["playbook"]:
+            r.problem(f"{where}.money", N_("unknown key"))
+        if labels:
+            result[key] = labels
     return result
 
 

@@ -109,6 +109,8 @@ class Policy:
     causes: dict[str, Labels] = field(default_factory=dict)
     # The causes offered for a category; a category not listed here is offered them all.
     category_causes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The manager's one line of advice per category, shown on its case card ("what works").
+    playbooks: dict[str, Labels] = field(default_factory=dict)
 
     def category_label(self, key: str, locale: str) -> str:
         """A category's name in `locale`; the key itself once the policy no longer has it."""
@@ -124,6 +126,11 @@ class Policy:
         """A cause's name in `locale`; the key itself once the policy no longer has it."""
         labels = self.causes.get(key)
         return labels.get(locale) if labels else key
+
+    def playbook(self, category: str, locale: str) -> str | None:
+        """The playbook line of a category in `locale`, or None when the policy has none."""
+        labels = self.playbooks.get(category)
+        return labels.get(locale) if labels else None
 
     def causes_for(self, category: str) -> tuple[str, ...]:
         """The cause keys a case of `category` is offered on resolving, in the policy's order."""

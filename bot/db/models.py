@@ -233,6 +233,19 @@ class Case(Base):
         Index("ix_case_org_created", "org_id", "created_at"),
         # Covers the weekly metrics' resolution times and backlog: no table lookups.
         Index("ix_case_org_resolved", "org_id", "first_resolved_at", "created_at", "cancelled_at"),
+        # What works on the floor (bot/services/what_works.py): a category's resolutions of the
+        # last 90 days and their first-contact figures, read from the index alone.
+        Index(
+            "ix_case_org_category_resolved",
+            "org_id",
+            "category",
+            "first_resolved_at",
+            "cancelled_at",
+            "first_contact",
+            "escalated_ever",
+            "reopened_count",
+            "id",
+        ),
         # Voided cases only (few): their spends are taken out of the weekly figures. Partial,
         # so no query about live cases ever prefers it.
         Index(

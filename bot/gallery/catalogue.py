@@ -497,6 +497,16 @@ SCREENS: list[tuple[str, str, Draw]] = [
         lambda s: card(s, replace(h.CASE_RESOLVED, outcome="unsatisfied", first_contact=False)),
     ),
     ("card.reopened", "Case card · reopened", lambda s: card(s, h.CASE_REOPENED)),
+    (
+        "card.what_works",
+        "Case card · what has worked for noise in 90 days, and the playbook line",
+        lambda s: card(s, h.CASE_NOISE, works=h.WHAT_WORKS),
+    ),
+    (
+        "card.playbook_only",
+        "Case card · fewer than 10 noise cases resolved: the playbook line alone",
+        lambda s: card(s, h.CASE_NOISE, works=replace(h.WHAT_WORKS, resolved=9, remedies=())),
+    ),
     ("card.cancelled", "Case card · voided", lambda s: card(s, h.CASE_CANCELLED)),
     (
         "card.longest",

@@ -20,6 +20,7 @@ from bot.services.metrics import Day, Durations, Figures, Recognition
 from bot.services.policies import PolicyInForce, Proposal
 from bot.services.queue import Counts, QueueItem, Requests, TeamCase, TeamCases
 from bot.services.surveys import SurveyAnswer, SurveyResult
+from bot.services.what_works import RemedyFigures, WhatWorks
 from policies.engine import Decision, decide
 from policies.loader import PolicyError, load_policy
 from policies.model import Policy
@@ -170,6 +171,17 @@ CASE_LONGEST = case(
     107, "K-4TYU", "open", customer_words=None, description=("Ceiling leak again. " * 160)[:3000]
 )
 MY_CASES = [CASE_OPEN, CASE_MEDIA, CASE_ESCALATED, CASE_REOPENED]
+CASE_NOISE = case(106, "K-4TNR", "open", category="noise", description="Loud party next door")
+# What 41 noise cases of the last 90 days say (bot/services/what_works.py).
+WHAT_WORKS = WhatWorks(
+    "noise",
+    resolved=41,
+    fcr_cases=30,
+    remedies=(
+        RemedyFigures("upgrade", 25, 25 / 41, Decimal(120), 4.6, 14),
+        RemedyFigures("voucher", 9, 9 / 41, Decimal(50), 4.1, 5),
+    ),
+)
 
 
 def case_list(**fields: Any) -> CaseList:

@@ -19,6 +19,7 @@ from bot.services.organisations import OrganisationService
 from bot.services.policies import PolicyService
 from bot.services.queue import QueueService
 from bot.services.surveys import SurveyNotices, SurveyService
+from bot.services.what_works import WhatWorksService
 
 
 class Services:
@@ -60,3 +61,4 @@ class Services:
             db, self.clock, self.policies, self.metrics, digest_renderer, self.outbox_ready
         )
         self.members = MemberService(db, self.clock)
+        self.what_works = WhatWorksService(db, self.clock)

@@ -206,9 +206,11 @@ def answered(user: SandboxUser, seen: int) -> bool | None:
 
 
 CRAFTED = {
-    # What each crafted file is refused with, in uk, ru and en.
+    # What each crafted file is refused with, in uk, ru and en. Each stays under the 64 KB a
+    # file may have (with room for the example hotel to grow), so it is refused for what it
+    # was crafted with, not for its size.
     "nesting": (
-        lambda text: text + "\nx = " + "[" * 30000 + "]" * 30000 + "\n",
+        lambda text: text + "\nx = " + "[" * 25000 + "]" * 25000 + "\n",
         ("глибше за 16 рівнів", "глубже 16 уровней", "nested deeper than 16 levels"),
     ),
     "exponent": (
@@ -218,7 +220,7 @@ CRAFTED = {
         ("пишіть суму звичайними цифрами", "пишите сумму обычными цифрами", "in plain digits"),
     ),
     "label": (
-        lambda text: text.replace('en = "Dinner"', f'en = "{"D" * 60000}"', 1),
+        lambda text: text.replace('en = "Dinner"', f'en = "{"D" * 50000}"', 1),
         ("до 64 символів", "до 64 символов", "64 characters at most"),
     ),
 }

@@ -25,7 +25,7 @@ BUDGET = {
     "new case": (1, 1, 5),
     "category": (1, 1, 5),
     "description": (1, 1, 5),
-    "create": (1, 1, 12),
+    "create": (1, 1, 12),  # what works included: one statement, then kept for ten minutes
     "give remedy": (1, 1, 7),
     "remedy": (1, 1, 8),
     "amount": (1, 1, 8),

@@ -3,6 +3,7 @@ what an uploaded policy changes, said before an admin activates it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -320,3 +321,24 @@ def test_a_roles_page_as_a_manager_reads_it() -> None:
     manager = plain(describe_role(HOTEL, "manager", "en")).splitlines()
     assert manager[0] == "No spending limit." and "Nobody approves" not in " ".join(manager)
     assert "• Dinner: the amount is typed" in manager
+
+
+def test_diff_of_a_playbook_line() -> None:
+    changed = load_policy(
+        HOTEL_TEXT.replace(
+            'en = "Offer a quieter room first; a voucher if none is free"',
+            'en = "Move the guest first; then a voucher"',
+        ).replace(
+            '[categories.billing.playbook]\nuk = "Перевірте рахунок разом із гостем; помилку '
+            'виправте одразу, поверніть лише різницю"\n',
+            '[categories.billing.playbook]\nuk = "Перевірте рахунок"\n',
+        )
+    )
+    assert diff_policies(HOTEL, changed, "en") == [
+        "New advice for Noise: Move the guest first; then a voucher"
+    ]
+    assert diff_policies(HOTEL, changed, "uk") == [
+        "Нова порада для категорії «Рахунок»: Перевірте рахунок"
+    ]
+    gone = load_policy(re.sub(r"\[categories\.food\.playbook\](\n.+){3}", "", HOTEL_TEXT))
+    assert diff_policies(HOTEL, gone, "ru") == ["Совет для категории «Еда и напитки» убран."]

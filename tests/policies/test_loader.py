@@ -544,3 +544,63 @@ def test_a_follow_up_threshold_is_one_to_five_and_its_sla_in_minutes() -> None:
     assert errors_of(MINIMAL + "\n[survey]\nfollow_up_below = 6\n") == [
         "survey.follow_up_below (line 19): must be between 1 and 5"
     ]
+
+
+PLAYBOOK = """
+[categories.noise.playbook]
+uk = "Спершу запропонуйте тихіший номер"
+ru = "Сначала предложите более тихий номер"
+en = "Offer a quieter room first"
+"""
+
+
+def test_a_playbook_line_per_category_in_every_language() -> None:
+    assert load_policy(MINIMAL).playbooks == {}
+    assert load_policy(MINIMAL).playbook("noise", "en") is None
+    with_playbook = MINIMAL.replace("\n[remedies.gift]", PLAYBOOK + "\n[remedies.gift]", 1)
+    policy = load_policy(with_playbook)
+    assert policy.playbook("noise", "ru") == "Сначала предложите более тихий номер"
+    assert policy.playbook("gone", "en") is None  # a category of an older policy
+    # The inline form is the same table.
+    inline = MINIMAL.replace(
+        'en = "Noise"', 'en = "Noise"\nplaybook = { uk = "А", ru = "Б", en = " C " }', 1
+    )
+    assert load_policy(inline).playbook("noise", "en") == "C"
+    for example, categories in (
+        ("hotel.toml", {"noise", "food", "billing"}),
+        ("retail.toml", {"defect", "price"}),
+        ("bank.toml", {"fees", "waiting"}),
+    ):
+        assert set(load_policy((EXAMPLES / example).read_text()).playbooks) == categories
+
+
+def test_a_playbook_without_a_language_or_too_long_is_named() -> None:
+    def with_playbook(text: str) -> str:
+        return MINIMAL.replace("\n[remedies.gift]", text + "\n[remedies.gift]", 1)
+
+    assert errors_of(
+        with_playbook(PLAYBOOK.replace('ru = "Сначала предложите более тихий номер"\n', ""))
+    ) == ["categories.noise.playbook.ru (line 9): a label in this language is required"]
+    long = PLAYBOOK.replace("Offer a quieter room first", "O" * 121)
+    assert errors_of(with_playbook(long)) == [
+        "categories.noise.playbook.en (line 12): "
+        "a label is 120 characters at most; this one has 121"
+    ]
+    assert (
+        len(
+            load_policy(
+                with_playbook(PLAYBOOK.replace("Offer a quieter room first", "O" * 120))
+            ).playbook("noise", "en")
+            or ""
+        )
+        == 120
+    )
+    assert errors_of(with_playbook(PLAYBOOK + "money = false\n")) == [
+        "categories.noise.playbook.money (line 13): unknown key"
+    ]
+    assert errors_of(with_playbook(PLAYBOOK + "de = 'Ruhiges Zimmer'\n")) == [
+        "categories.noise.playbook.de (line 13): unknown key"
+    ]
+    assert errors_of(
+        MINIMAL.replace('en = "Noise"', 'en = "Noise"\nplaybook = "Move them"', 1)
+    ) == ["categories.noise.playbook (line 8): must be a table"]
