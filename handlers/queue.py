@@ -53,7 +53,9 @@ async def turn_page(
             found = await services.queue.requests(ctx.member, callback_data.page)
             await show(query, *screens.requests(found, policy, ctx.locale))
             return
-        cases = await services.queue.team_cases(ctx.member, callback_data.page, callback_data.state)
+        cases = await services.queue.team_cases(
+            ctx.member, policy, callback_data.page, callback_data.state
+        )
     except ServiceError as error:
         await _refuse(query, error)
         return

@@ -33,9 +33,12 @@ from bot.services.case_queries import (
     count_usage,
     lock_organisation,
     may_act_on,
+    may_read,
     may_see,
     record_event,
+    refuse_veiled,
     spent_on_case,
+    veiled_cases,
 )
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
@@ -81,6 +84,8 @@ class CaseView:
     voice_file_id: str | None = None  # …or its voice note
     cause: str | None = None  # why it keeps happening: a key of the policy's [causes]…
     cause_words: str | None = None  # …or the resolver's own words
+    # A sensitive case the reader may not read: its details are left out (a neutral line).
+    veiled: bool = False
 
 
 OPEN_STATES = (CaseState.OPEN, CaseState.REOPENED, CaseState.ESCALATED)
@@ -146,7 +151,25 @@ def customer_key_of(typed: str | None) -> str | None:
     return " ".join((typed or "").split()) or None
 
 
-def _view(case: Case, spent_minor: int, currency: str) -> CaseView:
+def _view(case: Case, spent_minor: int, currency: str, veiled: bool = False) -> CaseView:
+    if veiled:
+        # Only what says the case exists: its code, category, status and age.
+        return CaseView(
+            id=case.id,
+            code=case.code,
+            org_id=case.org_id,
+            category=case.category,
+            description="",
+            customer_key=None,
+            customer_words=None,
+            state=case.state,
+            reporter_id=case.reporter_id,
+            owner_id=case.owner_id,
+            team_id=case.team_id,
+            created_at=case.created_at,
+            spent=from_minor(0, currency),
+            veiled=True,
+        )
     return CaseView(
         id=case.id,
         code=case.code,
@@ -182,6 +205,9 @@ class CaseService:
         self.clock = clock
         self.policies = policies
         self.escalations = escalations
+
+    async def _policy(self, org_id: int) -> Policy:
+        return (await self.policies.in_force(org_id)).policy
 
     async def create(
         self,
@@ -259,6 +285,7 @@ class CaseService:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             return _view(case, await spent_on_case(session, case.id), actor.currency)
 
     async def find(self, actor: MemberView, typed: str) -> CaseView:
@@ -276,6 +303,7 @@ class CaseService:
                 raise ServiceError("no_case_code", case=code)
             if not may_see(case, member):
                 raise ServiceError("not_yours_to_see", case=code)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             return _view(case, await spent_on_case(session, case.id), actor.currency)
 
     async def open_mine(self, actor: MemberView, limit: int = 6) -> list[CaseView]:
@@ -361,7 +389,12 @@ class CaseService:
                 if key is not None
                 else None
             )
-            views = [_view(c, await spent_on_case(session, c.id), actor.currency) for c in rows]
+            policy = (await self.policies.in_force(actor.org_id)).policy
+            veiled = await veiled_cases(session, list(rows), member, policy)
+            views = [
+                _view(c, await spent_on_case(session, c.id), actor.currency, c.id in veiled)
+                for c in rows
+            ]
         return CaseList(views, page, pages, only_open, total, open_count, key, newest)
 
     async def open_case_of_customer(self, actor: MemberView, customer_key: str) -> CaseView | None:
@@ -379,6 +412,9 @@ class CaseService:
             )
             if case is None:
                 return None
+            policy = (await self.policies.in_force(actor.org_id)).policy
+            if not await may_read(session, case, member, policy):
+                return None  # a sensitive case is not offered to add to
             return _view(case, await spent_on_case(session, case.id), actor.currency)
 
     async def add_to(
@@ -402,6 +438,7 @@ class CaseService:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             if case.state not in OPEN_STATES:
                 raise ServiceError("case_not_open", state=case.state)
             record_event(
@@ -519,6 +556,7 @@ class CaseService:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             waiting = case.state == CaseState.ESCALATED
             if case.state not in (CaseState.OPEN, CaseState.REOPENED) and not waiting:
                 raise ServiceError("case_not_open", state=case.state)
@@ -637,6 +675,9 @@ class CaseLifecycle:
         self.policies = policies
         self.escalations = escalations
 
+    async def _policy(self, org_id: int) -> Policy:
+        return (await self.policies.in_force(org_id)).policy
+
     async def resolve(
         self,
         actor: MemberView,
@@ -654,6 +695,7 @@ class CaseLifecycle:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             if case.state == CaseState.ESCALATED:
                 # Resolved while a request waits: the request is withdrawn, and says why.
                 await self._withdraw_pending(session, current, case, member, "resolved", now)
@@ -685,6 +727,7 @@ class CaseLifecycle:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             if case.state != CaseState.ESCALATED:
                 raise ServiceError("nothing_waiting")
             count = await self._withdraw_pending(session, current, case, member, "withdrawn", now)
@@ -700,6 +743,7 @@ class CaseLifecycle:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             if case.state != CaseState.RESOLVED:
                 raise ServiceError("case_not_open", state=case.state)
             case.resolution_note = note
@@ -721,6 +765,7 @@ class CaseLifecycle:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             if case.state != CaseState.RESOLVED:
                 raise ServiceError("case_not_open", state=case.state)
             case.cause, case.cause_words = cause, words

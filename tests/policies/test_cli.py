@@ -53,9 +53,9 @@ def test_check_lists_every_error_on_stderr(
     assert len(lines) == 4
     assert all(line.startswith(f"{broken}: ") for line in lines)
     assert "currency (рядок 6): невідома валюта «XYZ»" in lines[0]
-    assert "categories.Queue (рядок 25)" in lines[1]
-    assert "roles.supervisor.limits[2].interval (рядок 82): «monthly»" in lines[2]
-    assert "roles.manager.limits[1].interval (рядок 91): «monthly»" in lines[3]
+    assert "categories.Queue (рядок 28)" in lines[1]
+    assert "roles.supervisor.limits[2].interval (рядок 91): «monthly»" in lines[2]
+    assert "roles.manager.limits[1].interval (рядок 100): «monthly»" in lines[3]
 
 
 def test_check_of_a_missing_or_broken_file(
