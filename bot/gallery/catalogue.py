@@ -311,6 +311,7 @@ REFUSALS: dict[str, dict[str, Any]] = {
     "not_your_case": {},
     "not_your_escalation": {},
     "not_yours_to_see": {"case": "K-6VBC"},
+    "sensitive_case": {"case": "K-6VBC"},
     "note_too_long": {"limit": 1000},
     "nothing_waiting": {},
     "own_request": {},

@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import pytest
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
@@ -289,3 +290,47 @@ async def test_the_sensitive_visibility_matrix(harness: Harness) -> None:
         assert any(line.startswith(locked) for t in lines for line in t.splitlines()), lines
         refusal = [m.text for m in await said(harness, user, f"/case {place.a.code}")]
         assert refusal == [LOCKED_CASE[language].format(code=place.a.code)]
+
+
+@pytest.mark.parametrize(
+    ("named", "expected"),
+    [
+        # No role named: the manager is one of "everyone else"; the admin still reads it all.
+        (
+            "[]",
+            {
+                "manager": {"my": NEUTRAL, "case": NEUTRAL, "export": NEUTRAL},
+                "sup_same": {"case": NEUTRAL},
+                "admin": {"case": FULL, "export": FULL},
+            },
+        ),
+        # Supervisors named: every supervisor reads it, the manager does not.
+        (
+            '["supervisor"]',
+            {
+                "manager": {"case": NEUTRAL, "export": NEUTRAL},
+                "sup_same": {"my": FULL, "case": FULL},
+                "sup_other": {"case": FULL},
+                "frontline": {"case": NONE},
+            },
+        ),
+    ],
+)
+async def test_the_roles_the_policy_names_decide(
+    harness: Harness, named: str, expected: dict[str, dict[str, str]]
+) -> None:
+    place = await hotel(harness)
+    admin = await view_of(harness, 1001)
+    text = SENSITIVE.replace('sensitive_roles = ["manager"]', f"sensitive_roles = {named}")
+    proposal = await harness.services.policies.propose(admin, text.encode())
+    await harness.services.policies.activate(admin, proposal.draft_id)
+    harness.services.clock.advance(timedelta(days=7))  # type: ignore[attr-defined]
+    for viewer, cells in expected.items():
+        user = place.people[viewer]
+        commands = {"my": "/my 412", "case": f"/case {place.a.code}"}
+        for surface, want in cells.items():
+            if surface == "export":
+                got = await export(harness, user, place.a)
+            else:
+                got = seen([m.text for m in await said(harness, user, commands[surface])], place.a)
+            assert got == want, (named, viewer, surface)
