@@ -109,7 +109,8 @@ def refused(problems: list[str]) -> str:
 
 
 def proposal(proposed: Proposal, locale: str) -> Screen:
-    changes = diff_policies(proposed.current, proposed.proposed, locale)
+    changes = diff_policies(proposed.current, proposed.proposed, locale, sensitive_categories=False)
+    changes += sensitivity_lines(proposed, locale)
     lines = [_("<b>New policy · version {version}</b>").format(version=proposed.version)]
     if changes:
         lines.append(_("What changes:"))
@@ -118,7 +119,6 @@ def proposal(proposed: Proposal, locale: str) -> Screen:
             lines.append(_("…and {count} more.").format(count=len(changes) - MAX_LISTED))
     else:
         lines.append(_("No changes to limits, remedies or categories."))
-    lines += sensitivity_lines(proposed, locale)
     lines += ["", _("It takes effect only when you activate it.")]
     rows = [
         [
