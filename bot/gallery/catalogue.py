@@ -972,6 +972,28 @@ SCREENS: list[tuple[str, str, Draw]] = [
         lambda s: queue.team_cases(h.team_cases(), s.policy, s.locale, h.NOW),
     ),
     (
+        "queue.team_cases_sensitive",
+        "/queue · team's open cases, one of them sensitive (a neutral line, no button)",
+        lambda s: queue.team_cases(
+            h.team_cases(
+                cases=[
+                    h.team_case(h.CASE_OPEN),
+                    replace(
+                        h.team_case(h.CASE_ESCALATED),
+                        description="",
+                        customer_key=None,
+                        veiled=True,
+                    ),
+                ],
+                pages=1,
+                shown=2,
+            ),
+            s.policy,
+            s.locale,
+            h.NOW,
+        ),
+    ),
+    (
         "queue.team_cases_reopened",
         "/queue · team's open cases, reopened only",
         lambda s: queue.team_cases(

@@ -357,6 +357,8 @@ class CaseService:
                 anchor = await case_of_org(session, actor, customer_of)
                 if not anchor.customer_key:
                     raise ServiceError("no_such_case")
+                # A sensitive case does not lead to its customer for whoever may not read it.
+                await refuse_veiled(session, anchor, member, await self._policy(actor.org_id))
                 customer_key = anchor.customer_key
             key = customer_key_of(customer_key)
             scope = _mine(actor) if key is None else _customers(actor, member, key)
