@@ -72,8 +72,10 @@ def may_act_on(case: Case, member: Member) -> None:
 # flag stored with the case: a category marked sensitive later covers its earlier cases too.
 # Besides the reporter, the owner (who took it over), the policy's `sensitive_roles` and the
 # admins, an approver who was asked to decide a request on the case (their card) or decided one
-# reads it: the reporter's own request brought them in, and a decision on money for a problem
-# one may not read would be a blind one. Everyone else sees its code, and that it is sensitive.
+# reads it, as does whoever may decide a request of the case waiting at their level (the queue
+# offers it to them): the reporter's own request brought them in, and a decision on money for
+# a problem one may not read would be a blind one. Everyone else sees its code, and that it is
+# sensitive.
 
 
 def sees_by_role(case: Case, member: Member, policy: Policy) -> bool:
@@ -92,12 +94,27 @@ async def veiled_cases(
     hidden = {case.id for case in cases if not sees_by_role(case, member, policy)}
     if not hidden:
         return hidden
+    # A request waiting at the member's level may be decided by them as the queue offers it:
+    # any of the organisation's from a manager up, their own team's below.
+    above = Role(member.role).at_least(Role.MANAGER)
+    decidable = [
+        case.id
+        for case in cases
+        if case.id in hidden and (above or (case.team_id and case.team_id == member.team_id))
+    ]
     approved = await session.scalars(
         select(Escalation.case_id)
         .outerjoin(EscalationCard, EscalationCard.escalation_id == Escalation.id)
         .where(
             Escalation.case_id.in_(hidden),
-            (EscalationCard.member_id == member.id) | (Escalation.decided_by_id == member.id),
+            (EscalationCard.member_id == member.id)
+            | (Escalation.decided_by_id == member.id)
+            | (
+                Escalation.case_id.in_(decidable)
+                & (Escalation.state == "pending")
+                & (Escalation.approver_role == member.role)
+                & (Escalation.requester_id != member.id)
+            ),
         )
     )
     return hidden - set(approved)
