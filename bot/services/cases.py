@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -152,24 +152,27 @@ def customer_key_of(typed: str | None) -> str | None:
 
 
 def _view(case: Case, spent_minor: int, currency: str, veiled: bool = False) -> CaseView:
-    if veiled:
-        # Only what says the case exists: its code, category, status and age.
-        return CaseView(
-            id=case.id,
-            code=case.code,
-            org_id=case.org_id,
-            category=case.category,
-            description="",
-            customer_key=None,
-            customer_words=None,
-            state=case.state,
-            reporter_id=case.reporter_id,
-            owner_id=case.owner_id,
-            team_id=case.team_id,
-            created_at=case.created_at,
-            spent=from_minor(0, currency),
-            veiled=True,
-        )
+    view = _full_view(case, spent_minor, currency)
+    if not veiled:
+        return view
+    # Only what says the case exists: its code, category, status and age.
+    return replace(
+        view,
+        description="",
+        customer_key=None,
+        customer_words=None,
+        spent=from_minor(0, currency),
+        outcome=None,
+        first_contact=None,
+        photo_file_id=None,
+        voice_file_id=None,
+        cause=None,
+        cause_words=None,
+        veiled=True,
+    )
+
+
+def _full_view(case: Case, spent_minor: int, currency: str) -> CaseView:
     return CaseView(
         id=case.id,
         code=case.code,
