@@ -40,7 +40,8 @@ async def send_media(
     """The card's Photo / Voice note button: the media itself, as a new message below."""
     assert ctx.member is not None
     try:
-        case = await services.cases.get(ctx.member, callback_data.case_id)
+        # Whom the card concerns only (a sensitive case: those who may read it).
+        case = await services.cases.for_action(ctx.member, callback_data.case_id)
     except ServiceError as error:
         await refuse(query, error)
         return

@@ -55,7 +55,9 @@ async def turn_page(
             follow_ups = await services.follow_ups.open_for_team(ctx.member)
             await show(query, *screens.requests(found, policy, ctx.locale, follow_ups))
             return
-        cases = await services.queue.team_cases(ctx.member, callback_data.page, callback_data.state)
+        cases = await services.queue.team_cases(
+            ctx.member, policy, callback_data.page, callback_data.state
+        )
     except ServiceError as error:
         await _refuse(query, error)
         return

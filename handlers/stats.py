@@ -228,7 +228,7 @@ async def export_format(query: CallbackQuery, callback_data: StatsStep, ctx: Con
 async def _export(
     services: Services, member: MemberView, locale: str, first: date, last: date, as_csv: bool
 ) -> list[ExportFile]:
-    data = await services.exports.data(member.org_id, first, last)
+    data = await services.exports.data(member.org_id, first, last, member.role)
     labels = export_labels(data.policy, locale)
     # Building a year's workbook takes a while: off the event loop.
     return await asyncio.to_thread(export_files, data, labels, as_csv)

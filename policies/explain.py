@@ -273,9 +273,13 @@ def _weekday(day: int, locale: str) -> str:
     return get_day_names("wide", locale=babel_locale(locale))[day]
 
 
-def diff_policies(old: Policy, new: Policy, locale: str) -> list[str]:
+def diff_policies(
+    old: Policy, new: Policy, locale: str, *, sensitive_categories: bool = True
+) -> list[str]:
     """What an uploaded policy changes, one short HTML line each, most consequential first:
-    remedies, then each role's authority, then categories and the timings."""
+    remedies, then each role's authority, then categories and the timings. Without
+    `sensitive_categories` the categories that become sensitive (or stop being so) are left
+    to the caller, who says how many earlier cases follow."""
     t = translations(locale)
     changes: list[str] = []
     changes += _labelled_changes(
@@ -308,6 +312,26 @@ def diff_policies(old: Policy, new: Policy, locale: str) -> list[str]:
         removed=t.gettext("Category removed: {name}."),
         renamed=t.gettext("Category renamed: {old} → {new}."),
     )
+    if sensitive_categories:
+        for key in sorted((new.sensitive ^ old.sensitive) & set(new.categories)):
+            name = escape(new.category_label(key, locale))
+            changes.append(
+                (
+                    t.gettext("{name} is now sensitive.")
+                    if key in new.sensitive
+                    else t.gettext("{name} is no longer sensitive.")
+                ).format(name=name)
+            )
+    if old.sensitive_roles != new.sensitive_roles:
+        changes.append(
+            t.gettext(
+                "Sensitive cases are read, besides their reporters, approvers and admins, by: "
+                "{old} → {new}."
+            ).format(
+                old=_roles_or_nobody(old.sensitive_roles, locale),
+                new=_roles_or_nobody(new.sensitive_roles, locale),
+            )
+        )
     changes += _labelled_changes(
         old.causes,
         new.causes,
@@ -339,6 +363,12 @@ def _playbook_changes(old: Policy, new: Policy, locale: str) -> list[str]:
         elif now is None and was is not None:
             lines.append(t.gettext("Advice for {category} removed.").format(category=category))
     return lines
+
+
+def _roles_or_nobody(roles: tuple[str, ...], locale: str) -> str:
+    if not roles:
+        return translations(locale).gettext("nobody else")
+    return ", ".join(role_name(role, locale) for role in roles)
 
 
 def _labelled_changes(

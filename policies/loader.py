@@ -322,6 +322,7 @@ _TOP = {
     "digest",
     "customer_key_may_be_phone",
     "categories",
+    "sensitive_roles",
     "remedies",
     "roles",
     "budgets",
@@ -393,7 +394,11 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
             follow_up_minutes = r.integer(survey, "follow_up_minutes", "survey", 60, 1, 7 * 24 * 60)
 
     causes = _labelled(r, data, "causes") if "causes" in data else {}
-    categories = _labelled(r, data, "categories", extra=frozenset({"causes", "playbook"}))
+    categories = _labelled(
+        r, data, "categories", extra=frozenset({"causes", "playbook", "sensitive"})
+    )
+    sensitive = _sensitive(r, data)
+    sensitive_roles = _sensitive_roles(r, data)
     category_causes = _category_causes(r, data, set(_keyed_quietly(data, "causes")))
     playbooks = _playbooks(r, data)
     remedies: dict[str, Remedy] = {}
@@ -449,8 +454,37 @@ def _policy(r: _Reader, data: dict[str, Any]) -> Policy | None:
             causes=causes,
             category_causes=category_causes,
             playbooks=playbooks,
+            sensitive=sensitive,
+            sensitive_roles=sensitive_roles,
         )
     return None
+
+
+def _sensitive(r: _Reader, data: dict[str, Any]) -> frozenset[str]:
+    """The categories marked `sensitive = true`."""
+    found = set()
+    for key, value in _keyed_quietly(data, "categories").items():
+        if not isinstance(value, dict) or "sensitive" not in value:
+            continue
+        if not isinstance(value["sensitive"], bool):
+            r.problem(f"categories.{key}.sensitive", N_("must be true or false"))
+        elif value["sensitive"]:
+            found.add(key)
+    return frozenset(found)
+
+
+def _sensitive_roles(r: _Reader, data: dict[str, Any]) -> tuple[str, ...]:
+    """`sensitive_roles = [...]`: who sees every sensitive case besides its reporter and the
+    admins (default: managers)."""
+    if "sensitive_roles" not in data:
+        return ("manager",)
+    listed = data["sensitive_roles"]
+    if not isinstance(listed, list) or not all(isinstance(v, str) for v in listed):
+        r.problem("sensitive_roles", N_("must be a list of roles"))
+        return ("manager",)
+    for role in listed:
+        r.choice(role, "sensitive_roles", ROLES)
+    return tuple(dict.fromkeys(role for role in listed if role in ROLES))
 
 
 def _keyed(r: _Reader, data: dict[str, Any], section: str) -> dict[str, Any]:

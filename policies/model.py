@@ -111,6 +111,19 @@ class Policy:
     category_causes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # The manager's one line of advice per category, shown on its case card ("what works").
     playbooks: dict[str, Labels] = field(default_factory=dict)
+    # Categories whose cases only their reporter (and owner), `sensitive_roles` and admins see.
+    sensitive: frozenset[str] = frozenset()
+    # Who sees every sensitive case besides its reporter and the admins.
+    sensitive_roles: tuple[str, ...] = ("manager",)
+
+    def is_sensitive(self, category: str) -> bool:
+        """Whether cases of `category` are sensitive under this policy: read from the policy
+        in force, so a category marked sensitive later covers its earlier cases too."""
+        return category in self.sensitive
+
+    def sees_sensitive(self, role: str) -> bool:
+        """Whether `role` sees every sensitive case (an admin always does)."""
+        return role == "admin" or role in self.sensitive_roles
 
     def category_label(self, key: str, locale: str) -> str:
         """A category's name in `locale`; the key itself once the policy no longer has it."""

@@ -315,6 +315,7 @@ REFUSALS: dict[str, dict[str, Any]] = {
     "not_your_case": {},
     "not_your_escalation": {},
     "not_yours_to_see": {"case": "K-6VBC"},
+    "sensitive_case": {"case": "K-6VBC"},
     "note_too_long": {"limit": 1000},
     "nothing_waiting": {},
     "own_request": {},
@@ -983,6 +984,28 @@ SCREENS: list[tuple[str, str, Draw]] = [
         "queue.team_cases",
         "/queue · team's open cases, page 1 of 4",
         lambda s: queue.team_cases(h.team_cases(), s.policy, s.locale, h.NOW),
+    ),
+    (
+        "queue.team_cases_sensitive",
+        "/queue · team's open cases, one of them sensitive (a neutral line, no button)",
+        lambda s: queue.team_cases(
+            h.team_cases(
+                cases=[
+                    h.team_case(h.CASE_OPEN),
+                    replace(
+                        h.team_case(h.CASE_ESCALATED),
+                        description="",
+                        customer_key=None,
+                        veiled=True,
+                    ),
+                ],
+                pages=1,
+                shown=2,
+            ),
+            s.policy,
+            s.locale,
+            h.NOW,
+        ),
     ),
     (
         "queue.team_cases_reopened",

@@ -646,6 +646,8 @@ class Listed(Protocol):
     def state(self) -> str: ...
     @property
     def created_at(self) -> datetime: ...
+    @property
+    def veiled(self) -> bool: ...
 
 
 def snippet(text: str, limit: int = LINE_SNIPPET) -> str:
@@ -663,9 +665,15 @@ def case_line(case: Listed, policy: Policy, locale: str, now: datetime) -> str:
     """A line of a list: "• K-7Q4F · 412 · Water dripping from the bath… · 2 hr", and the status
     when the case is not simply open ("· waiting for approval", "· voided")."""
     parts = [case.code]
-    if case.customer_key:
-        parts.append(escape(case.customer_key))
-    parts.append(snippet(case.description) or escape(policy.category_label(case.category, locale)))
+    if case.veiled:
+        # A sensitive case the reader may not read: that it exists, and nothing of it.
+        parts.append("🔒 " + _("Sensitive case"))
+    else:
+        if case.customer_key:
+            parts.append(escape(case.customer_key))
+        parts.append(
+            snippet(case.description) or escape(policy.category_label(case.category, locale))
+        )
     parts.append(escape(format_age(now - case.created_at, locale)))
     if case.state != "open":
         parts.append(state_name(case.state))
@@ -697,7 +705,9 @@ def my_cases(found: CaseList, policy: Policy, locale: str, now: datetime) -> Scr
     def to(page: int, only_open: bool) -> str:
         return f"{page}{'o' if only_open else 'a'}"
 
-    buttons = [_button(case.code, "card", case_id=case.id) for case in found.cases]
+    buttons = [
+        _button(case.code, "card", case_id=case.id) for case in found.cases if not case.veiled
+    ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
     nav = []
     if found.page > 0:

@@ -38,6 +38,10 @@ def refusal(error: ServiceError) -> str:
         "not_yours_to_see": _(
             "Case {case} is another person's: only they and supervisors can open it."
         ),
+        "sensitive_case": _(
+            "🔒 Sensitive case · {case}\nOnly its reporter, the roles the policy names and "
+            "admins can read it."
+        ),
         "case_code_format": _("A case code looks like K-7Q4F. Check it and type it again."),
         "description_empty": _("Describe the problem in a few words, please."),
         "description_too_long": _("The description is too long: at most {limit} characters."),

@@ -56,6 +56,7 @@ def export_labels(policy: Policy, locale: str) -> ExportLabels:
             "note": _("Outcome note"),
             "spent": _("Spent"),
             "voided_at": _("Voided"),
+            "sensitive": _("Sensitive"),
             "at": _("Time"),
             "event": _("Event"),
             "actor": _("By"),

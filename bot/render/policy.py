@@ -8,6 +8,7 @@ from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.i18n import format_when
 from bot.render.callbacks import PolicyPage, PolicyStep
@@ -108,7 +109,8 @@ def refused(problems: list[str]) -> str:
 
 
 def proposal(proposed: Proposal, locale: str) -> Screen:
-    changes = diff_policies(proposed.current, proposed.proposed, locale)
+    changes = diff_policies(proposed.current, proposed.proposed, locale, sensitive_categories=False)
+    changes += sensitivity_lines(proposed, locale)
     lines = [_("<b>New policy · version {version}</b>").format(version=proposed.version)]
     if changes:
         lines.append(_("What changes:"))
@@ -128,6 +130,39 @@ def proposal(proposed: Proposal, locale: str) -> Screen:
         ]
     ]
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def sensitivity_lines(proposed: Proposal, locale: str) -> list[str]:
+    """What becomes sensitive (with the cases it already has, which become sensitive too) and
+    what stops being so."""
+    policy = proposed.proposed
+    readers = ", ".join(
+        role_name(role, locale) for role in dict.fromkeys((*policy.sensitive_roles, "admin"))
+    )
+    lines = []
+    for key, count in proposed.newly_sensitive:
+        category = escape(policy.category_label(key, locale))
+        if count:
+            text = ngettext(
+                "🔒 {category} is now sensitive: its {count} earlier case becomes visible only "
+                "to its reporter and approvers, and to: {roles}.",
+                "🔒 {category} is now sensitive: its {count} earlier cases become visible only "
+                "to their reporters and approvers, and to: {roles}.",
+                count,
+            )
+        else:
+            text = _(
+                "🔒 {category} is now sensitive: its cases will be visible only to their "
+                "reporters and approvers, and to: {roles}."
+            )
+        lines.append(text.format(category=category, count=count, roles=readers))
+    for key in proposed.no_longer_sensitive:
+        lines.append(
+            _("{category} is no longer sensitive: its cases are shown like any other.").format(
+                category=escape(policy.category_label(key, locale))
+            )
+        )
+    return lines
 
 
 def activated(version: int) -> str:

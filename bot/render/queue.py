@@ -146,7 +146,11 @@ def team_cases(found: TeamCases, policy: Policy, locale: str, now: datetime) -> 
     if found.cases:
         lines.append(_("Tap a case code to open its card."))
     rows = _rows(
-        [_button(case.code, "case", found.page, found.state, case.id) for case in found.cases]
+        [
+            _button(case.code, "case", found.page, found.state, case.id)
+            for case in found.cases
+            if not case.veiled  # a sensitive case is not this reader's to open
+        ]
     )
     nav = _nav(found.page, found.pages, "cases", found.state)
     if nav:

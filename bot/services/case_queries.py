@@ -11,7 +11,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Case, CaseEvent, Member, Organisation, Role, Spend
+from bot.db.models import (
+    Case,
+    CaseEvent,
+    Escalation,
+    EscalationCard,
+    Member,
+    Organisation,
+    Role,
+    Spend,
+)
 from bot.db.unit import memo_of
 from bot.money import from_minor
 from bot.services.context import MemberView
@@ -57,6 +66,69 @@ def may_act_on(case: Case, member: Member) -> None:
     """Refuse unless the member may see the case."""
     if not may_see(case, member):
         raise ServiceError("not_your_case")
+
+
+# Who reads a sensitive case. Sensitivity is the category's in the policy in force, never a
+# flag stored with the case: a category marked sensitive later covers its earlier cases too.
+# Besides the reporter, the owner (who took it over), the policy's `sensitive_roles` and the
+# admins, an approver who was asked to decide a request on the case (their card) or decided one
+# reads it, as does whoever may decide a request of the case waiting at their level (the queue
+# offers it to them): the reporter's own request brought them in, and a decision on money for
+# a problem one may not read would be a blind one. Everyone else sees its code, and that it is
+# sensitive.
+
+
+def sees_by_role(case: Case, member: Member, policy: Policy) -> bool:
+    """Whether the member reads the case without being one of its approvers."""
+    return (
+        not policy.is_sensitive(case.category)
+        or member.id in (case.reporter_id, case.owner_id)
+        or policy.sees_sensitive(member.role)
+    )
+
+
+async def veiled_cases(
+    session: AsyncSession, cases: list[Case], member: Member, policy: Policy
+) -> set[int]:
+    """The ids of `cases` whose details the member may not read (one query at most)."""
+    hidden = {case.id for case in cases if not sees_by_role(case, member, policy)}
+    if not hidden:
+        return hidden
+    # A request waiting at the member's level may be decided by them as the queue offers it:
+    # any of the organisation's from a manager up, their own team's below.
+    above = Role(member.role).at_least(Role.MANAGER)
+    decidable = [
+        case.id
+        for case in cases
+        if case.id in hidden and (above or (case.team_id and case.team_id == member.team_id))
+    ]
+    approved = await session.scalars(
+        select(Escalation.case_id)
+        .outerjoin(EscalationCard, EscalationCard.escalation_id == Escalation.id)
+        .where(
+            Escalation.case_id.in_(hidden),
+            (EscalationCard.member_id == member.id)
+            | (Escalation.decided_by_id == member.id)
+            | (
+                Escalation.case_id.in_(decidable)
+                & (Escalation.state == "pending")
+                & (Escalation.approver_role == member.role)
+                & (Escalation.requester_id != member.id)
+            ),
+        )
+    )
+    return hidden - set(approved)
+
+
+async def may_read(session: AsyncSession, case: Case, member: Member, policy: Policy) -> bool:
+    """Whether the member may read the case's details (see above)."""
+    return not await veiled_cases(session, [case], member, policy)
+
+
+async def refuse_veiled(session: AsyncSession, case: Case, member: Member, policy: Policy) -> None:
+    """Refuse a sensitive case to whoever may not read it (no query for any other case)."""
+    if not await may_read(session, case, member, policy):
+        raise ServiceError("sensitive_case", case=case.code)
 
 
 async def spent_on_case(session: AsyncSession, case_id: int) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -33,9 +33,12 @@ from bot.services.case_queries import (
     count_usage,
     lock_organisation,
     may_act_on,
+    may_read,
     may_see,
     record_event,
+    refuse_veiled,
     spent_on_case,
+    veiled_cases,
 )
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
@@ -81,6 +84,8 @@ class CaseView:
     voice_file_id: str | None = None  # …or its voice note
     cause: str | None = None  # why it keeps happening: a key of the policy's [causes]…
     cause_words: str | None = None  # …or the resolver's own words
+    # A sensitive case the reader may not read: its details are left out (a neutral line).
+    veiled: bool = False
 
 
 OPEN_STATES = (CaseState.OPEN, CaseState.REOPENED, CaseState.ESCALATED)
@@ -146,7 +151,28 @@ def customer_key_of(typed: str | None) -> str | None:
     return " ".join((typed or "").split()) or None
 
 
-def _view(case: Case, spent_minor: int, currency: str) -> CaseView:
+def _view(case: Case, spent_minor: int, currency: str, veiled: bool = False) -> CaseView:
+    view = _full_view(case, spent_minor, currency)
+    if not veiled:
+        return view
+    # Only what says the case exists: its code, category, status and age.
+    return replace(
+        view,
+        description="",
+        customer_key=None,
+        customer_words=None,
+        spent=from_minor(0, currency),
+        outcome=None,
+        first_contact=None,
+        photo_file_id=None,
+        voice_file_id=None,
+        cause=None,
+        cause_words=None,
+        veiled=True,
+    )
+
+
+def _full_view(case: Case, spent_minor: int, currency: str) -> CaseView:
     return CaseView(
         id=case.id,
         code=case.code,
@@ -182,6 +208,9 @@ class CaseService:
         self.clock = clock
         self.policies = policies
         self.escalations = escalations
+
+    async def _policy(self, org_id: int) -> Policy:
+        return (await self.policies.in_force(org_id)).policy
 
     async def create(
         self,
@@ -259,6 +288,7 @@ class CaseService:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             return _view(case, await spent_on_case(session, case.id), actor.currency)
 
     async def find(self, actor: MemberView, typed: str) -> CaseView:
@@ -276,6 +306,7 @@ class CaseService:
                 raise ServiceError("no_case_code", case=code)
             if not may_see(case, member):
                 raise ServiceError("not_yours_to_see", case=code)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             return _view(case, await spent_on_case(session, case.id), actor.currency)
 
     async def open_mine(self, actor: MemberView, limit: int = 6) -> list[CaseView]:
@@ -329,6 +360,8 @@ class CaseService:
                 anchor = await case_of_org(session, actor, customer_of)
                 if not anchor.customer_key:
                     raise ServiceError("no_such_case")
+                # A sensitive case does not lead to its customer for whoever may not read it.
+                await refuse_veiled(session, anchor, member, await self._policy(actor.org_id))
                 customer_key = anchor.customer_key
             key = customer_key_of(customer_key)
             scope = _mine(actor) if key is None else _customers(actor, member, key)
@@ -361,7 +394,12 @@ class CaseService:
                 if key is not None
                 else None
             )
-            views = [_view(c, await spent_on_case(session, c.id), actor.currency) for c in rows]
+            policy = (await self.policies.in_force(actor.org_id)).policy
+            veiled = await veiled_cases(session, list(rows), member, policy)
+            views = [
+                _view(c, await spent_on_case(session, c.id), actor.currency, c.id in veiled)
+                for c in rows
+            ]
         return CaseList(views, page, pages, only_open, total, open_count, key, newest)
 
     async def open_case_of_customer(self, actor: MemberView, customer_key: str) -> CaseView | None:
@@ -379,6 +417,9 @@ class CaseService:
             )
             if case is None:
                 return None
+            policy = (await self.policies.in_force(actor.org_id)).policy
+            if not await may_read(session, case, member, policy):
+                return None  # a sensitive case is not offered to add to
             return _view(case, await spent_on_case(session, case.id), actor.currency)
 
     async def add_to(
@@ -402,6 +443,7 @@ class CaseService:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             if case.state not in OPEN_STATES:
                 raise ServiceError("case_not_open", state=case.state)
             record_event(
@@ -522,6 +564,7 @@ class CaseService:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             waiting = case.state == CaseState.ESCALATED
             if follow_up:
                 mode = "give"
@@ -644,6 +687,9 @@ class CaseLifecycle:
         self.policies = policies
         self.escalations = escalations
 
+    async def _policy(self, org_id: int) -> Policy:
+        return (await self.policies.in_force(org_id)).policy
+
     async def resolve(
         self,
         actor: MemberView,
@@ -661,6 +707,7 @@ class CaseLifecycle:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             if case.state == CaseState.ESCALATED:
                 # Resolved while a request waits: the request is withdrawn, and says why.
                 await self._withdraw_pending(session, current, case, member, "resolved", now)
@@ -692,6 +739,7 @@ class CaseLifecycle:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             if case.state != CaseState.ESCALATED:
                 raise ServiceError("nothing_waiting")
             count = await self._withdraw_pending(session, current, case, member, "withdrawn", now)
@@ -707,6 +755,7 @@ class CaseLifecycle:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             if case.state != CaseState.RESOLVED:
                 raise ServiceError("case_not_open", state=case.state)
             case.resolution_note = note
@@ -728,6 +777,7 @@ class CaseLifecycle:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
+            await refuse_veiled(session, case, member, await self._policy(case.org_id))
             if case.state != CaseState.RESOLVED:
                 raise ServiceError("case_not_open", state=case.state)
             case.cause, case.cause_words = cause, words

@@ -180,7 +180,9 @@ class DigestService:
             figures=await self.metrics.figures(scope, start, stop, policy=policy),
             previous=await self.metrics.figures(scope, *before, detail=False, policy=policy),
             recognition=(
-                await self.metrics.recognition(scope, start, stop) if recognition else None
+                await self.metrics.recognition(scope, start, stop, policy=policy)
+                if recognition
+                else None
             ),
             days=await self.metrics.days(scope, first, min(length.days, 31), policy.timezone),
             past_sla=past_sla,

@@ -5,7 +5,7 @@ the rule for which periods may be exported."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -47,6 +47,7 @@ class CaseRow:
     note: str
     spent: Decimal
     cancelled_at: datetime | None
+    sensitive: bool = False  # of a category the policy in force marks sensitive
 
 
 @dataclass(frozen=True)
@@ -142,9 +143,13 @@ class ExportService:
         policy = (await self.policies.in_force(org_id)).policy
         return preset_days(policy, self.clock.now(), key)
 
-    async def data(self, org_id: int, first: date, last: date) -> ExportData:
+    async def data(
+        self, org_id: int, first: date, last: date, reader_role: str = "admin"
+    ) -> ExportData:
         """Every case logged, event written, spend given and survey sent on those days,
-        voided cases included (their status says so). Refuses a period `check_range` refuses."""
+        voided cases included (their status says so). Refuses a period `check_range` refuses.
+        Sensitive cases are marked; for a reader whose role the policy does not let see them,
+        their texts (description, customer, note, events' details, comments) are left out."""
         policy = (await self.policies.in_force(org_id)).policy
         check_range(first, last, self.clock.now().astimezone(ZoneInfo(policy.timezone)).date())
         start, end = local_bounds(first, last + timedelta(days=1), policy.timezone)
@@ -155,6 +160,28 @@ class ExportService:
             events = await _events(session, org_id, start, end)
             spends = await _spends(session, org, start, end)
             surveys = await _surveys(session, org_id, start, end)
+            veil = bool(policy.sensitive) and not policy.sees_sensitive(reader_role)
+            # Events, spends and surveys of the days may belong to cases logged before them.
+            hidden = set(
+                await session.scalars(
+                    select(Case.code).where(
+                        Case.org_id == org_id, Case.category.in_(policy.sensitive)
+                    )
+                )
+                if veil
+                else ()
+            )
+        cases = [replace(row, sensitive=policy.is_sensitive(row.category)) for row in cases]
+        if veil:
+            cases = [
+                replace(row, description="", customer_key="", note="")
+                if row.code in hidden
+                else row
+                for row in cases
+            ]
+            events = [replace(r, payload={}) if r.case in hidden else r for r in events]
+            spends = [replace(r, customer_key="") if r.case in hidden else r for r in spends]
+            surveys = [replace(r, comment="") if r.case in hidden else r for r in surveys]
         return ExportData(
             org_name=org.name,
             currency=org.currency,

@@ -720,8 +720,13 @@ class MetricsService:
                 result.append(Day(day, int(row[0]), int(row[1]), int(row[2]), took.median))
         return result
 
-    async def recognition(self, scope: Scope, start: datetime, end: datetime) -> Recognition:
+    async def recognition(
+        self, scope: Scope, start: datetime, end: datetime, policy: Policy | None = None
+    ) -> Recognition:
         cases = self._cases(scope)
+        # A sensitive case is never a story, whoever reads the digest (counts keep it).
+        policy = policy or (await self.policies.in_force(scope.org_id)).policy
+        sensitive = policy.sensitive
         async with self.db.reading_apart() as session:
             resolvers = (
                 await session.execute(
@@ -774,6 +779,7 @@ class MetricsService:
                         Survey.csat == 5,
                         Survey.follow_up_id.is_(None),
                         (Case.resolution_note.is_not(None)) | (Survey.comment.is_not(None)),
+                        *((Case.category.not_in(sensitive),) if sensitive else ()),
                     )
                     .order_by(Survey.answered_at, Survey.id)
                     .limit(2)

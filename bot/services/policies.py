@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import Database
-from bot.db.models import Member, Organisation, PolicyVersion, activated_policies
+from bot.db.models import Case, Member, Organisation, PolicyVersion, activated_policies
 from bot.db.unit import UnitOfWork
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
@@ -51,6 +51,11 @@ class Proposal:
     version: int
     current: Policy
     proposed: Policy
+    # Categories this version makes sensitive, each with how many cases it has already: those
+    # earlier cases become sensitive too (sensitivity follows the policy in force).
+    newly_sensitive: tuple[tuple[str, int], ...] = ()
+    # …and those it makes ordinary again.
+    no_longer_sensitive: tuple[str, ...] = ()
 
 
 class PolicyService:
@@ -151,7 +156,32 @@ class PolicyService:
             )
             session.add(row)
             await session.flush()
-            return Proposal(row.id, row.version, current.policy, proposed)
+            newly = sorted(proposed.sensitive - current.policy.sensitive)
+            counts = dict(
+                (
+                    await session.execute(
+                        select(Case.category, func.count())
+                        .where(Case.org_id == actor.org_id, Case.category.in_(newly))
+                        .group_by(Case.category)
+                    )
+                ).all()
+                if newly
+                else ()
+            )
+            return Proposal(
+                row.id,
+                row.version,
+                current.policy,
+                proposed,
+                newly_sensitive=tuple((key, int(counts.get(key, 0))) for key in newly),
+                no_longer_sensitive=tuple(
+                    sorted(
+                        key
+                        for key in current.policy.sensitive - proposed.sensitive
+                        if key in proposed.categories
+                    )
+                ),
+            )
 
     async def activate(self, actor: MemberView, draft_id: int) -> PolicyInForce:
         async with self.db.transaction() as session:

@@ -15,8 +15,10 @@ from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.models import Case, CaseState, Escalation, EscalationCard, Member, Role
 from bot.money import from_minor
+from bot.services.case_queries import veiled_cases
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
+from policies.model import Policy
 
 REQUESTS_PER_PAGE = 8
 CASES_PER_PAGE = 8
@@ -51,6 +53,7 @@ class TeamCase:
     customer_key: str | None
     state: str
     created_at: datetime
+    veiled: bool = False  # sensitive, and not this reader's to read: a neutral line
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,9 @@ class QueueService:
         ]
         return Requests(counts, items, page, pages)
 
-    async def team_cases(self, actor: MemberView, page: int = 0, state: str = "") -> TeamCases:
+    async def team_cases(
+        self, actor: MemberView, policy: Policy, page: int = 0, state: str = ""
+    ) -> TeamCases:
         """The team's open cases (or those in one open state), oldest first, a page at a time."""
         if state not in CASE_FILTERS:
             state = ""
@@ -199,8 +204,13 @@ class QueueService:
                     .limit(CASES_PER_PAGE)
                 )
             ).all()
+            veiled = await veiled_cases(session, list(rows), member, policy)
         cases = [
-            TeamCase(c.id, c.code, c.category, c.description, c.customer_key, c.state, c.created_at)
+            TeamCase(c.id, c.code, c.category, "", None, c.state, c.created_at, veiled=True)
+            if c.id in veiled
+            else TeamCase(
+                c.id, c.code, c.category, c.description, c.customer_key, c.state, c.created_at
+            )
             for c in rows
         ]
         return TeamCases(counts, cases, page, pages, state, shown)

@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.db.engine import Database
 from bot.db.models import Case, CaseEvent, CaseState, Member, Organisation, Role, Survey
 from bot.outbox import enqueue
-from bot.services.case_queries import active_member, case_of_org, may_act_on
+from bot.services.case_queries import active_member, case_of_org, may_act_on, refuse_veiled
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.escalations import Person, reachable_people
@@ -129,6 +129,8 @@ class SurveyService:
             await session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
+            policy = (await self.policies.in_force(case.org_id)).policy
+            await refuse_veiled(session, case, member, policy)
             if case.state != CaseState.RESOLVED:
                 raise ServiceError("case_not_resolved_for_survey")
             current = await _this_resolution(session, case)
@@ -300,15 +302,19 @@ class SurveyService:
         self, session: AsyncSession, case: Case, reporter: Member
     ) -> list[Person]:
         team_id = reporter.team_id or case.team_id
+        policy = (await self.policies.in_force(case.org_id)).policy
+        # A sensitive case's low score goes only to those who may read the case.
+        sensitive = policy.is_sensitive(case.category)
         people: list[Person] = []
-        if team_id is not None:
+        if team_id is not None and (not sensitive or policy.sees_sensitive(Role.SUPERVISOR)):
             people = await reachable_people(
                 session, case.org_id, [Role.SUPERVISOR], team_id=team_id, exclude=reporter.id
             )
         if not people:
-            people = await reachable_people(
-                session, case.org_id, [Role.MANAGER, Role.ADMIN], exclude=reporter.id
-            )
+            above = [Role.MANAGER, Role.ADMIN]
+            if sensitive:
+                above = [role for role in above if policy.sees_sensitive(role)]
+            people = await reachable_people(session, case.org_id, above, exclude=reporter.id)
         return people
 
     def _send(

@@ -41,6 +41,7 @@ SHEETS: dict[str, tuple[tuple[str, str], ...]] = {
         ("note", TEXT),
         ("spent", MONEY),
         ("voided_at", TIME),
+        ("sensitive", TEXT),
     ),
     "events": (
         ("case", TEXT),
@@ -174,6 +175,7 @@ def _case(row: CaseRow, data: ExportData, labels: ExportLabels) -> list[Any]:
         row.note,
         row.spent,
         data.local(row.cancelled_at),
+        _yes_no(row.sensitive, labels),
     ]
 
 

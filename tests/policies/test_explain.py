@@ -342,3 +342,28 @@ def test_diff_of_a_playbook_line() -> None:
     ]
     gone = load_policy(re.sub(r"\[categories\.food\.playbook\](\n.+){3}", "", HOTEL_TEXT))
     assert diff_policies(HOTEL, gone, "ru") == ["Совет для категории «Еда и напитки» убран."]
+
+
+def test_the_changes_name_what_becomes_sensitive_and_who_reads_it() -> None:
+    text = (Path(__file__).resolve().parents[2] / "policies" / "hotel.toml").read_text()
+    sensitive = load_policy(text)
+    ordinary = load_policy(
+        text.replace("sensitive = true\n", "").replace(
+            'sensitive_roles = ["manager"]', "sensitive_roles = []"
+        )
+    )
+    assert diff_policies(ordinary, sensitive, "en") == [
+        "Safety is now sensitive.",
+        "Sensitive cases are read, besides their reporters, approvers and admins, by: "
+        "nobody else → manager.",
+    ]
+    assert diff_policies(sensitive, ordinary, "uk") == [
+        "«Безпека» більше не конфіденційна категорія.",
+        "Конфіденційні звернення, крім тих, хто їх зафіксував або погоджував, і "
+        "адміністраторів, бачать: менеджер → більше ніхто.",
+    ]
+    # The upload screen says it itself, with the earlier cases: left out here.
+    assert diff_policies(ordinary, sensitive, "ru", sensitive_categories=False) == [
+        "Конфиденциальные обращения, кроме тех, кто их зафиксировал или одобрял, и "
+        "администраторов, видят: больше никто → менеджер."
+    ]

@@ -604,3 +604,60 @@ def test_a_playbook_without_a_language_or_too_long_is_named() -> None:
     assert errors_of(
         MINIMAL.replace('en = "Noise"', 'en = "Noise"\nplaybook = "Move them"', 1)
     ) == ["categories.noise.playbook (line 8): must be a table"]
+
+
+def test_a_sensitive_category_and_who_sees_it() -> None:
+    policy = load_policy(
+        MINIMAL.replace('en = "Noise"', 'en = "Noise"\nsensitive = true').replace(
+            'timezone = "Europe/Kyiv"\n',
+            'timezone = "Europe/Kyiv"\nsensitive_roles = ["supervisor", "manager"]\n',
+        )
+    )
+    assert policy.sensitive == frozenset({"noise"}) and policy.is_sensitive("noise")
+    assert policy.sensitive_roles == ("supervisor", "manager")
+    assert policy.sees_sensitive("supervisor") and policy.sees_sensitive("admin")
+    assert not policy.sees_sensitive("frontline")
+
+
+def test_without_the_keys_nothing_is_sensitive_and_managers_would_see_it() -> None:
+    policy = load_policy(MINIMAL)
+    assert policy.sensitive == frozenset() and not policy.is_sensitive("noise")
+    assert policy.sensitive_roles == ("manager",)
+    # No role at all: the reporter, the approvers and the admins only.
+    alone = load_policy(MINIMAL.replace("[categories", "sensitive_roles = []\n\n[categories", 1))
+    assert alone.sensitive_roles == () and alone.sees_sensitive("admin")
+    assert not alone.sees_sensitive("manager")
+
+
+@pytest.mark.parametrize("name", ["hotel", "retail", "bank"])
+def test_each_example_has_a_sensitive_category(name: str) -> None:
+    policy = load_policy((EXAMPLES / f"{name}.toml").read_text())
+    (key,) = policy.sensitive
+    assert {"hotel": "safety", "retail": "theft", "bank": "fraud"}[name] == key
+    assert policy.category_label(key, "en") in ("Safety", "Theft", "Fraud")
+    assert policy.sensitive_roles == ("manager",)
+
+
+def test_unknown_sensitive_roles_and_a_wrong_flag_are_named_in_each_language() -> None:
+    text = MINIMAL.replace(
+        'timezone = "Europe/Kyiv"\n', 'timezone = "Europe/Kyiv"\nsensitive_roles = ["guard"]\n'
+    ).replace('en = "Noise"', 'en = "Noise"\nsensitive = "yes"')
+    assert errors_of(text) == [
+        "categories.noise.sensitive (line 9): must be true or false",
+        'sensitive_roles (line 3): "guard" is not one of: frontline, supervisor, manager, admin',
+    ]
+    assert errors_of(text, "uk") == [
+        "categories.noise.sensitive (рядок 9): має бути true або false",
+        "sensitive_roles (рядок 3): «guard» — не одне з: frontline, supervisor, manager, admin",
+    ]
+    assert errors_of(text, "ru")[1] == (
+        "sensitive_roles (строка 3): «guard» — не одно из: frontline, supervisor, manager, admin"
+    )
+    (listed,) = errors_of(
+        MINIMAL.replace("[categories", 'sensitive_roles = "manager"\n[categories')
+    )
+    assert listed == "sensitive_roles (line 4): must be a list of roles"
+    (listed_uk,) = errors_of(
+        MINIMAL.replace("[categories", 'sensitive_roles = "manager"\n[categories'), "uk"
+    )
+    assert listed_uk == "sensitive_roles (рядок 4): має бути списком ролей"
