@@ -27,7 +27,7 @@ from bot.db.engine import Database
 from bot.db.models import Case, FollowUp, Member, Role, Spend, Survey
 from bot.money import from_minor
 from bot.outbox import enqueue
-from bot.services.case_queries import active_member, record_event
+from bot.services.case_queries import active_member, record_event, refuse_veiled, veiled_cases
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
 from bot.services.escalations import Person, reachable_people
@@ -157,21 +157,10 @@ class FollowUpService:
     async def _holders(
         self, session: AsyncSession, follow_up: FollowUp, exclude: int | None
     ) -> list[Person]:
-        """Who follows up: the supervisors of the reporter's team, else managers and admins."""
-        people: list[Person] = []
-        if follow_up.team_id is not None:
-            people = await reachable_people(
-                session,
-                follow_up.org_id,
-                [Role.SUPERVISOR],
-                team_id=follow_up.team_id,
-                exclude=exclude,
-            )
-        if not people:
-            people = await reachable_people(
-                session, follow_up.org_id, [Role.MANAGER, Role.ADMIN], exclude=exclude
-            )
-        return people
+        case = await session.get(Case, follow_up.case_id)
+        assert case is not None
+        policy = (await self.policies.in_force(case.org_id)).policy
+        return await supervisors_of(session, policy, case, follow_up.team_id, exclude)
 
     async def _send_cards(
         self,
@@ -276,15 +265,20 @@ class FollowUpService:
     async def _may_handle(
         self, session: AsyncSession, actor: MemberView, follow_up: FollowUp
     ) -> Member:
+        """A supervisor of its team, a manager or an admin — and, when its case is sensitive,
+        only one who may read the case."""
         member = await active_member(session, actor)
         role = Role(member.role)
-        if role.at_least(Role.MANAGER):
-            return member
-        if role == Role.SUPERVISOR and (
-            follow_up.team_id is None or member.team_id == follow_up.team_id
+        if not role.at_least(Role.MANAGER) and not (
+            role == Role.SUPERVISOR
+            and (follow_up.team_id is None or member.team_id == follow_up.team_id)
         ):
-            return member
-        raise ServiceError("follow_up_not_yours")
+            raise ServiceError("follow_up_not_yours")
+        case = await session.get(Case, follow_up.case_id)
+        assert case is not None
+        policy = (await self.policies.in_force(case.org_id)).policy
+        await refuse_veiled(session, case, member, policy)
+        return member
 
     async def _may_close(
         self, session: AsyncSession, actor: MemberView, follow_up_id: int
@@ -453,4 +447,31 @@ class FollowUpService:
                     (FollowUp.team_id == member.team_id) | FollowUp.team_id.is_(None)
                 )
             rows = (await session.scalars(query.order_by(FollowUp.due_at).limit(limit))).all()
-            return [await self._view(session, row) for row in rows]
+            cases = [await session.get(Case, row.case_id) for row in rows]
+            policy = (await self.policies.in_force(actor.org_id)).policy
+            veiled = await veiled_cases(session, [c for c in cases if c], member, policy)
+            return [await self._view(session, row) for row in rows if row.case_id not in veiled]
+
+
+async def supervisors_of(
+    session: AsyncSession,
+    policy: Policy,
+    case: Case,
+    team_id: int | None,
+    exclude: int | None,
+) -> list[Person]:
+    """Who hears of an unhappy customer (a low score, a follow-up): the supervisors of the
+    reporter's team, else the managers and admins; for a sensitive case only those of them
+    the policy lets read it."""
+    sensitive = policy.is_sensitive(case.category)
+    people: list[Person] = []
+    if team_id is not None and (not sensitive or policy.sees_sensitive(Role.SUPERVISOR)):
+        people = await reachable_people(
+            session, case.org_id, [Role.SUPERVISOR], team_id=team_id, exclude=exclude
+        )
+    if not people:
+        above = [Role.MANAGER, Role.ADMIN]
+        if sensitive:
+            above = [role for role in above if policy.sees_sensitive(role)]
+        people = await reachable_people(session, case.org_id, above, exclude=exclude)
+    return people

@@ -19,13 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.db.engine import Database
-from bot.db.models import Case, CaseEvent, CaseState, Member, Organisation, Role, Survey
+from bot.db.models import Case, CaseEvent, CaseState, Member, Organisation, Survey
 from bot.outbox import enqueue
 from bot.services.case_queries import active_member, case_of_org, may_act_on, refuse_veiled
 from bot.services.context import MemberView
 from bot.services.errors import ServiceError
-from bot.services.escalations import Person, reachable_people
-from bot.services.follow_ups import FollowUpService
+from bot.services.escalations import Person
+from bot.services.follow_ups import FollowUpService, supervisors_of
 from bot.services.policies import PolicyService
 from bot.services.typed import COMMENT_LIMIT, cleaned, mask_card_numbers
 
@@ -301,21 +301,10 @@ class SurveyService:
     async def _supervisors(
         self, session: AsyncSession, case: Case, reporter: Member
     ) -> list[Person]:
-        team_id = reporter.team_id or case.team_id
         policy = (await self.policies.in_force(case.org_id)).policy
-        # A sensitive case's low score goes only to those who may read the case.
-        sensitive = policy.is_sensitive(case.category)
-        people: list[Person] = []
-        if team_id is not None and (not sensitive or policy.sees_sensitive(Role.SUPERVISOR)):
-            people = await reachable_people(
-                session, case.org_id, [Role.SUPERVISOR], team_id=team_id, exclude=reporter.id
-            )
-        if not people:
-            above = [Role.MANAGER, Role.ADMIN]
-            if sensitive:
-                above = [role for role in above if policy.sees_sensitive(role)]
-            people = await reachable_people(session, case.org_id, above, exclude=reporter.id)
-        return people
+        return await supervisors_of(
+            session, policy, case, reporter.team_id or case.team_id, reporter.id
+        )
 
     def _send(
         self,

@@ -218,7 +218,7 @@ async def observe(h: Harness, place: Hotel, viewer: str) -> dict[str, str]:
         "export": await export(h, user, case),
         "stats": seen([m.text for m in await said(h, user, "/stats")], case),
     }
-    # What arrived without asking: the approval card of B, the notice of E's low score (a
+    # What arrived without asking: the approval card of B, the follow-up card of E's low score (a
     # sensitive case rated 1, with the guest's words), the digest (never a sensitive story).
     arrived = user.bot_messages
     cards = [m.text for m in arrived if place.b.code in m.text and APPROVE & set(m.button_labels)]
