@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.i18n import days_ago, format_money, format_waiting, format_when
 from bot.render import media
 from bot.render.callbacks import EscalationStep
+from bot.render.catalog import OutsideRenderer
 from bot.render.common import (
     cancel_button,
     in_sentence,
@@ -408,19 +409,9 @@ def ask_reason(view: EscalationView, policy: Policy, locale: str) -> Screen:
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-class BotNotices:
+class BotNotices(OutsideRenderer):
     """The Notices the services use: each renders in the reader's language, outside any
     handler (the scheduler and the sender have none)."""
-
-    def __init__(self) -> None:
-        from bot.render.catalog import make_i18n
-
-        self.i18n = make_i18n()
-
-    def _render(self, locale: str, screen: Any) -> tuple[str, dict[str, Any] | None]:
-        with self.i18n.context(), self.i18n.use_locale(locale):
-            text, markup = screen()
-        return text, markup.model_dump(exclude_none=True) if markup is not None else None
 
     def card(
         self,

@@ -4,7 +4,6 @@ now?" and the news of its answer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from html import escape
 from typing import Any
@@ -14,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import format_money
 from bot.render.callbacks import FollowUpStep
+from bot.render.catalog import OutsideRenderer
 from bot.render.common import cancel_button, open_case_button, open_case_keyboard, shortened
 from bot.services.follow_ups import FollowUpView
 from policies.model import Policy
@@ -245,20 +245,8 @@ def recovered(view: FollowUpView) -> Screen:
     return "\n".join(lines), open_case_keyboard(view.case_id)
 
 
-class BotFollowUpNotices:
+class BotFollowUpNotices(OutsideRenderer):
     """The FollowUpNotices the service uses: each renders in the reader's language."""
-
-    def __init__(self) -> None:
-        from bot.render.catalog import make_i18n
-
-        self.i18n = make_i18n()
-
-    def _render(
-        self, locale: str, screen: Callable[[], Screen]
-    ) -> tuple[str, dict[str, Any] | None]:
-        with self.i18n.context(), self.i18n.use_locale(locale):
-            text, markup = screen()
-        return text, markup.model_dump(exclude_none=True)
 
     def card(
         self, view: FollowUpView, policy: Policy, locale: str, reminder: bool = False

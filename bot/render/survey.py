@@ -4,7 +4,6 @@ staff are told of the answer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -13,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import LANGUAGE_NAMES
 from bot.render.callbacks import LanguagePick, SurveyStep
+from bot.render.catalog import OutsideRenderer
 from bot.render.common import open_case_keyboard, shortened
 from bot.services.surveys import SurveyAnswer
 
@@ -171,21 +171,9 @@ def low_score(answer: SurveyAnswer) -> Screen:
     return "\n".join(lines + _answer_lines(answer)), open_case_keyboard(answer.case_id)
 
 
-class BotSurveyNotices:
+class BotSurveyNotices(OutsideRenderer):
     """The SurveyNotices the service uses: each renders in the reader's language, outside
     any handler (the guest's update is in the guest's language)."""
-
-    def __init__(self) -> None:
-        from bot.render.catalog import make_i18n
-
-        self.i18n = make_i18n()
-
-    def _render(
-        self, locale: str, screen: Callable[[], Screen]
-    ) -> tuple[str, dict[str, Any] | None]:
-        with self.i18n.context(), self.i18n.use_locale(locale):
-            text, markup = screen()
-        return text, markup.model_dump(exclude_none=True)
 
     def answered(self, answer: SurveyAnswer, locale: str) -> tuple[str, dict[str, Any] | None]:
         return self._render(locale, lambda: answered(answer))
