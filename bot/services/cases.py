@@ -443,7 +443,7 @@ class CaseService:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
-            await refuse_veiled(session, case, member, await self._policy(case.org_id))
+            await refuse_veiled(session, case, member, current.policy)
             if case.state not in OPEN_STATES:
                 raise ServiceError("case_not_open", state=case.state)
             record_event(
@@ -564,7 +564,7 @@ class CaseService:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
-            await refuse_veiled(session, case, member, await self._policy(case.org_id))
+            await refuse_veiled(session, case, member, current.policy)
             waiting = case.state == CaseState.ESCALATED
             if follow_up:
                 mode = "give"
@@ -687,9 +687,6 @@ class CaseLifecycle:
         self.policies = policies
         self.escalations = escalations
 
-    async def _policy(self, org_id: int) -> Policy:
-        return (await self.policies.in_force(org_id)).policy
-
     async def resolve(
         self,
         actor: MemberView,
@@ -707,7 +704,7 @@ class CaseLifecycle:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
-            await refuse_veiled(session, case, member, await self._policy(case.org_id))
+            await refuse_veiled(session, case, member, current.policy)
             if case.state == CaseState.ESCALATED:
                 # Resolved while a request waits: the request is withdrawn, and says why.
                 await self._withdraw_pending(session, current, case, member, "resolved", now)
@@ -739,7 +736,7 @@ class CaseLifecycle:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
-            await refuse_veiled(session, case, member, await self._policy(case.org_id))
+            await refuse_veiled(session, case, member, current.policy)
             if case.state != CaseState.ESCALATED:
                 raise ServiceError("nothing_waiting")
             count = await self._withdraw_pending(session, current, case, member, "withdrawn", now)
@@ -755,7 +752,7 @@ class CaseLifecycle:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
-            await refuse_veiled(session, case, member, await self._policy(case.org_id))
+            await refuse_veiled(session, case, member, current.policy)
             if case.state != CaseState.RESOLVED:
                 raise ServiceError("case_not_open", state=case.state)
             case.resolution_note = note
@@ -777,7 +774,7 @@ class CaseLifecycle:
             member = await active_member(session, actor)
             case = await case_of_org(session, actor, case_id)
             may_act_on(case, member)
-            await refuse_veiled(session, case, member, await self._policy(case.org_id))
+            await refuse_veiled(session, case, member, current.policy)
             if case.state != CaseState.RESOLVED:
                 raise ServiceError("case_not_open", state=case.state)
             case.cause, case.cause_words = cause, words
@@ -840,6 +837,7 @@ class CaseLifecycle:
             case = await case_of_org(session, actor, case_id)
             if member.id != case.reporter_id and not Role(member.role).at_least(Role.SUPERVISOR):
                 raise ServiceError("not_your_case")
+            await refuse_veiled(session, case, member, current.policy)
             if case.state != CaseState.RESOLVED or deadline is None:
                 raise ServiceError("case_not_resolved")
             if now >= deadline:
@@ -865,6 +863,7 @@ class CaseLifecycle:
                     raise ServiceError("not_your_case")
                 if now - case.created_at > VOID_BY_REPORTER:
                     raise ServiceError("void_too_late", minutes=10)
+            await refuse_veiled(session, case, member, current.policy)
             await self._withdraw_pending(session, current, case, member, "void", now)
             case.state = CaseState.CANCELLED
             case.cancelled_at = now
