@@ -30,6 +30,7 @@ from bot.middlewares import (
     Deduplicate,
     FloodControl,
     InFlight,
+    LateCallbackAnswer,
     LoadContext,
     MembershipGate,
 )
@@ -215,6 +216,7 @@ class BotApp:
         self.telemetry = Telemetry()
         self.bot = make_bot(self.token, self.api_url)
         self.bot.session.middleware(CommitBeforeSending(self.services.db))
+        self.bot.session.middleware(LateCallbackAnswer())
         self.bot.session.middleware(CountRetryAfter(self.telemetry))
         self.storage, self.isolation = make_storage(self.settings, self.services.db, self.services)
         self.i18n = make_i18n()

@@ -14,8 +14,9 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
-from aiogram.methods import Response, TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
@@ -113,6 +114,28 @@ class CommitBeforeSending(BaseRequestMiddleware):
         if unit is not None:
             await unit.pause()
         return await make_request(bot, method)
+
+
+class LateCallbackAnswer(BaseRequestMiddleware):
+    """A button's spinner that can no longer be stopped is no failure of the tap: Telegram
+    refuses answerCallbackQuery some seconds after the tap ("query is too old"), which is
+    what a tap handled late — after a restart, behind a slow step — meets. The tap's work
+    and its screen stand; the refused answer is logged and counted as given."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        try:
+            return await make_request(bot, method)
+        except TelegramBadRequest as error:
+            late = "query is too old" in error.message or "query ID is invalid" in error.message
+            if not isinstance(method, AnswerCallbackQuery) or not late:
+                raise
+            log.info("a late tap's answer was refused: %s", error.message)
+            return Response[TelegramType](ok=True, result=True)
 
 
 class FloodControl(BaseMiddleware):
