@@ -150,29 +150,21 @@ class FollowUpService:
             csat=survey.csat,
             contact=survey.contact_requested,
         )
-        people = await self._holders(session, follow_up, reporter.id)
-        await self._send_cards(session, follow_up, people)
+        people = await supervisors_of(session, policy, case, follow_up.team_id, reporter.id)
+        await self._send_cards(session, policy, follow_up, people)
         return follow_up
-
-    async def _holders(
-        self, session: AsyncSession, follow_up: FollowUp, exclude: int | None
-    ) -> list[Person]:
-        case = await session.get(Case, follow_up.case_id)
-        assert case is not None
-        policy = (await self.policies.in_force(case.org_id)).policy
-        return await supervisors_of(session, policy, case, follow_up.team_id, exclude)
 
     async def _send_cards(
         self,
         session: AsyncSession,
+        policy: Policy,
         follow_up: FollowUp,
         people: list[Person],
         reminder: bool = False,
     ) -> None:
         if self.notices is None or not people:
             return
-        view = await self._view(session, follow_up)
-        policy = (await self.policies.in_force(follow_up.org_id)).policy
+        view = await self._view(session, policy, follow_up)
         for person in people:
             text, markup = self.notices.card(view, policy, person.language, reminder)
             enqueue(
@@ -185,7 +177,11 @@ class FollowUpService:
             )
         self.db.after_commit(self.wakeup.set)
 
-    async def _view(self, session: AsyncSession, follow_up: FollowUp) -> FollowUpView:
+    async def _view(
+        self, session: AsyncSession, policy: Policy, follow_up: FollowUp
+    ) -> FollowUpView:
+        """What the screens show of a follow-up, under `policy` (its organisation's, in
+        force: read once by the caller)."""
         case = await session.get(Case, follow_up.case_id)
         survey = await session.get(Survey, follow_up.survey_id)
         assert case is not None and survey is not None
@@ -193,7 +189,6 @@ class FollowUpService:
         closer = (
             await session.get(Member, follow_up.closed_by_id) if follow_up.closed_by_id else None
         )
-        policy = (await self.policies.in_force(case.org_id)).policy
         spends = (
             await session.execute(
                 select(Spend.remedy, Spend.amount_minor)
@@ -243,16 +238,10 @@ class FollowUpService:
     async def for_closing(self, actor: MemberView, follow_up_id: int) -> FollowUpView:
         """The follow-up, for one who may close it (a supervisor of its team, a manager or an
         admin of its organisation), refused once closed."""
+        policy = (await self.policies.in_force(actor.org_id)).policy
         async with self.db.reading() as session:
-            follow_up = await self._may_close(session, actor, follow_up_id)
-            return await self._view(session, follow_up)
-
-    async def view(self, actor: MemberView, follow_up_id: int) -> FollowUpView:
-        """The follow-up as it stands, open or closed, for one who may close it."""
-        async with self.db.reading() as session:
-            follow_up = await self._of_org(session, actor, follow_up_id)
-            await self._may_handle(session, actor, follow_up)
-            return await self._view(session, follow_up)
+            follow_up, _ = await self._may_close(session, policy, actor, follow_up_id)
+            return await self._view(session, policy, follow_up)
 
     async def _of_org(
         self, session: AsyncSession, actor: MemberView, follow_up_id: int
@@ -263,7 +252,7 @@ class FollowUpService:
         return follow_up
 
     async def _may_handle(
-        self, session: AsyncSession, actor: MemberView, follow_up: FollowUp
+        self, session: AsyncSession, policy: Policy, actor: MemberView, follow_up: FollowUp
     ) -> Member:
         """A supervisor of its team, a manager or an admin — and, when its case is sensitive,
         only one who may read the case."""
@@ -276,19 +265,19 @@ class FollowUpService:
             raise ServiceError("follow_up_not_yours")
         case = await session.get(Case, follow_up.case_id)
         assert case is not None
-        policy = (await self.policies.in_force(case.org_id)).policy
         await refuse_veiled(session, case, member, policy)
         return member
 
     async def _may_close(
-        self, session: AsyncSession, actor: MemberView, follow_up_id: int
-    ) -> FollowUp:
+        self, session: AsyncSession, policy: Policy, actor: MemberView, follow_up_id: int
+    ) -> tuple[FollowUp, Member]:
+        """The open follow-up and the member who may close it."""
         follow_up = await self._of_org(session, actor, follow_up_id)
-        await self._may_handle(session, actor, follow_up)
+        member = await self._may_handle(session, policy, actor, follow_up)
         if follow_up.state != "open":
             closer = await session.get(Member, follow_up.closed_by_id or 0)
             raise ServiceError("follow_up_closed", by=closer.name if closer else "")
-        return follow_up
+        return follow_up, member
 
     # ---- closing ----
 
@@ -309,9 +298,9 @@ class FollowUpService:
         note = mask_card_numbers(cleaned(note or "").strip()[:NOTE_LIMIT]) or None
         now = self.clock.now()
         sent = False
+        policy = (await self.policies.in_force(actor.org_id)).policy
         async with self.db.transaction() as session:
-            follow_up = await self._may_close(session, actor, follow_up_id)
-            member = await active_member(session, actor)
+            follow_up, member = await self._may_close(session, policy, actor, follow_up_id)
             done = await session.execute(
                 update(FollowUp)
                 .where(FollowUp.id == follow_up.id, FollowUp.state == "open")
@@ -370,7 +359,7 @@ class FollowUpService:
                     )
                     self.db.after_commit(self.wakeup.set)
                 sent = True
-            view = await self._view(session, follow_up)
+            view = await self._view(session, policy, follow_up)
         return view, sent
 
     # ---- the re-survey's answer (inside the survey answer's transaction) ----
@@ -382,8 +371,8 @@ class FollowUpService:
         follow_up = await session.get(FollowUp, survey.follow_up_id)
         if follow_up is None:
             return
-        view = await self._view(session, follow_up)
         policy = (await self.policies.in_force(follow_up.org_id)).policy
+        view = await self._view(session, policy, follow_up)
         case = await session.get(Case, follow_up.case_id)
         assert case is not None
         told: set[int] = set()
@@ -427,13 +416,17 @@ class FollowUpService:
                 follow_up.reminders += 1
                 follow_up.remind_at = now + timedelta(minutes=policy.reminder_every_minutes)
                 case = await session.get(Case, follow_up.case_id)
-                people = await self._holders(session, follow_up, case.reporter_id if case else None)
-                await self._send_cards(session, follow_up, people, reminder=True)
+                assert case is not None
+                people = await supervisors_of(
+                    session, policy, case, follow_up.team_id, case.reporter_id
+                )
+                await self._send_cards(session, policy, follow_up, people, reminder=True)
                 done += 1
         return done
 
     async def open_for_team(self, actor: MemberView, limit: int = 6) -> list[FollowUpView]:
         """The open follow-ups this person may close, the most overdue first."""
+        policy = (await self.policies.in_force(actor.org_id)).policy
         async with self.db.reading() as session:
             member = await active_member(session, actor)
             query = select(FollowUp).where(
@@ -448,9 +441,10 @@ class FollowUpService:
                 )
             rows = (await session.scalars(query.order_by(FollowUp.due_at).limit(limit))).all()
             cases = [await session.get(Case, row.case_id) for row in rows]
-            policy = (await self.policies.in_force(actor.org_id)).policy
             veiled = await veiled_cases(session, [c for c in cases if c], member, policy)
-            return [await self._view(session, row) for row in rows if row.case_id not in veiled]
+            return [
+                await self._view(session, policy, row) for row in rows if row.case_id not in veiled
+            ]
 
 
 async def supervisors_of(
